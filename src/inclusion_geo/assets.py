@@ -1,0 +1,303 @@
+"""Community assets: who can reach them. Nearest distances, catchment counts, floating-catchment
+supply and coverage, all in metres on British National Grid from population-weighted centroids.
+
+Distances are straight-line. Walking routes are longer: pass ``circuity`` (e.g. 1.3, a common
+urban detour factor) to scale straight-line distances into a walking-distance proxy before they
+are compared with catchments. The default catchments, 800 m and 1,600 m, are the usual 10- and
+20-minute walks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from ._errors import DataQualityError, InclusionGeoError
+from ._validate import positive_number, require_columns, to_bng
+
+__all__ = [
+    "ASSET_COLUMNS",
+    "validate_assets",
+    "nearest_assets",
+    "access_measures",
+    "e2sfca",
+    "coverage",
+    "DECAY_FUNCTIONS",
+]
+
+ASSET_COLUMNS = ("name", "category", "geometry")
+DEFAULT_CATCHMENTS_M = (800.0, 1600.0)
+DECAY_FUNCTIONS = ("gaussian", "linear", "step", "none")
+
+
+def validate_assets(
+    assets: gpd.GeoDataFrame, *, study_area=None, what: str = "assets"
+) -> gpd.GeoDataFrame:
+    """Check an asset table and return it in EPSG:27700 with point geometry.
+
+    Polygons become representative points. Rows with no geometry raise (they cannot be placed);
+    exact duplicates (same name, category and location within 1 m) are removed with a warning
+    that gives the count; assets outside ``study_area`` (a shapely geometry in EPSG:27700) are
+    kept, because people cross borders to use a library, and counted in a warning.
+    """
+    if not isinstance(assets, gpd.GeoDataFrame):
+        raise TypeError(
+            f"{what} must be a GeoDataFrame; load a council list with "
+            "inclusion_geo.sources.read_asset_table or OSM layers with read_osm_layers."
+        )
+    require_columns(assets, ["name", "category"], what=what)
+    if assets.empty:
+        raise DataQualityError(f"{what} is empty: there are no community assets to measure.")
+    missing = assets.geometry.isna() | assets.geometry.is_empty
+    if missing.any():
+        raise DataQualityError(
+            f"{int(missing.sum())} of {what} have no location, e.g. "
+            f"{assets.loc[missing, 'name'].head(5).tolist()}. Add coordinates or a postcode, or "
+            "remove those rows explicitly."
+        )
+    out = to_bng(assets, what=what).copy()
+    not_point = out.geom_type != "Point"
+    if not_point.any():
+        out.loc[not_point, out.geometry.name] = out.geometry[not_point].representative_point()
+    key = pd.DataFrame(
+        {
+            "name": out["name"].astype(str),
+            "category": out["category"].astype(str),
+            "x": out.geometry.x.round(0),
+            "y": out.geometry.y.round(0),
+        }
+    )
+    dupes = key.duplicated()
+    if dupes.any():
+        warnings.warn(
+            f"{int(dupes.sum())} duplicate asset(s) in {what} (same name, category and place) "
+            "were removed.",
+            UserWarning,
+            stacklevel=2,
+        )
+        out = out.loc[~dupes.to_numpy()]
+    if study_area is not None:
+        outside = ~out.geometry.within(study_area.buffer(1.0))
+        if outside.any():
+            warnings.warn(
+                f"{int(outside.sum())} asset(s) lie outside the study area; they are kept, since "
+                "residents near the border use them too.",
+                UserWarning,
+                stacklevel=2,
+            )
+    return out
+
+
+def _xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
+    geom = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    return np.column_stack([geom.x.to_numpy(), geom.y.to_numpy()])
+
+
+def _categories(assets: gpd.GeoDataFrame, categories: Sequence[str] | None) -> list[str]:
+    present = sorted(assets["category"].dropna().astype(str).unique())
+    if categories is None:
+        return present
+    unknown = [c for c in categories if c not in present]
+    if unknown:
+        raise InclusionGeoError(
+            f"categories {unknown} have no assets. Categories present: {present}."
+        )
+    return list(categories)
+
+
+def nearest_assets(
+    centroids: gpd.GeoSeries,
+    assets: gpd.GeoDataFrame,
+    *,
+    k: int = 3,
+    categories: Sequence[str] | None = None,
+    circuity: float = 1.0,
+) -> pd.DataFrame:
+    """The ``k`` nearest assets (of the given categories) to each centroid.
+
+    Returns a long frame: ``area``, ``order`` (1 = nearest), ``asset_id``, ``name``,
+    ``category``, ``distance_m``.
+    """
+    centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+    assets = to_bng(assets, what="assets")
+    cats = _categories(assets, categories)
+    pool = assets[assets["category"].isin(cats)]
+    k = min(k, len(pool))
+    dist, idx = cKDTree(_xy(pool)).query(_xy(centroids), k=k)
+    dist, idx = dist.reshape(len(centroids), k), idx.reshape(len(centroids), k)
+    return pd.DataFrame(
+        {
+            "area": np.repeat(centroids.index.to_numpy(), k),
+            "order": np.tile(np.arange(1, k + 1), len(centroids)),
+            "asset_id": pool.index.to_numpy()[idx.ravel()],
+            "name": pool["name"].to_numpy()[idx.ravel()],
+            "category": pool["category"].to_numpy()[idx.ravel()],
+            "distance_m": dist.ravel() * circuity,
+        }
+    )
+
+
+def access_measures(
+    centroids: gpd.GeoSeries,
+    assets: gpd.GeoDataFrame,
+    *,
+    categories: Sequence[str] | None = None,
+    suitable: Sequence[str] | None = None,
+    catchments_m: Sequence[float] = DEFAULT_CATCHMENTS_M,
+    circuity: float = 1.0,
+) -> pd.DataFrame:
+    """Distance to the nearest asset and number within each catchment, per category.
+
+    Parameters
+    ----------
+    centroids
+        Population-weighted centroids, indexed by area code.
+    assets
+        Asset table (see :func:`validate_assets`).
+    categories
+        Categories to measure separately (default: all present).
+    suitable
+        Categories that count as digital-inclusion support for the ``any`` columns
+        (default: all measured categories).
+    catchments_m
+        Catchment radii in metres.
+    circuity
+        Factor applied to straight-line distances (1.0 = straight line).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``centroids``: ``dist_<category>_m``, ``n_<category>_<r>m`` for each
+        category and for ``any`` (the suitable categories together).
+
+    Example
+    -------
+    >>> from inclusion_geo.datasets import load_demo_borough
+    >>> demo = load_demo_borough()
+    >>> acc = access_measures(demo.centroids, demo.assets, categories=["library"])
+    >>> list(acc.columns)
+    ['dist_library_m', 'n_library_800m', 'n_library_1600m', 'dist_any_m', 'n_any_800m', 'n_any_1600m']
+    """
+    circuity = positive_number(circuity, name="circuity")
+    radii = [positive_number(r, name="catchments_m") for r in catchments_m]
+    centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+    assets = to_bng(assets, what="assets")
+    cats = _categories(assets, categories)
+    suitable = cats if suitable is None else _categories(assets, suitable)
+    origin = _xy(centroids)
+    out: dict[str, np.ndarray] = {}
+    groups = [(c, assets["category"] == c) for c in cats]
+    groups.append(("any", assets["category"].isin(suitable)))
+    for label, mask in groups:
+        pts = _xy(assets[mask.to_numpy()])
+        tree = cKDTree(pts)
+        dist, _ = tree.query(origin, k=1)
+        out[f"dist_{label}_m"] = dist * circuity
+        for r in radii:
+            counts = tree.query_ball_point(origin, r / circuity, return_length=True)
+            out[f"n_{label}_{r:g}m"] = np.asarray(counts, dtype=np.int64)
+    return pd.DataFrame(out, index=centroids.index)
+
+
+def _decay(d: np.ndarray, max_cost: float, weight_fn: str) -> np.ndarray:
+    inside = d <= max_cost
+    if weight_fn == "none":
+        w = np.ones_like(d)
+    elif weight_fn == "linear":
+        w = 1.0 - d / max_cost
+    elif weight_fn == "gaussian":
+        # Dai (2010): weight 1 at distance 0, about 0.011 at the catchment edge
+        w = (np.exp(-0.5 * (d / (max_cost / 3.0)) ** 2) - np.exp(-4.5)) / (1 - np.exp(-4.5))
+    elif weight_fn == "step":
+        # Luo & Qi (2009) E2SFCA zones: 1.00, 0.68, 0.22 for the three thirds of the catchment
+        w = np.select([d <= max_cost / 3, d <= 2 * max_cost / 3], [1.0, 0.68], default=0.22)
+    else:
+        raise InclusionGeoError(f"weight_fn={weight_fn!r} is not one of {DECAY_FUNCTIONS}.")
+    return np.where(inside, w, 0.0)
+
+
+def e2sfca(
+    centroids: gpd.GeoSeries,
+    population: pd.Series,
+    assets: gpd.GeoDataFrame,
+    *,
+    max_cost: float = 1600.0,
+    weight_fn: str = "gaussian",
+    capacity: str | None = "capacity",
+    circuity: float = 1.0,
+) -> pd.Series:
+    """Enhanced two-step floating catchment supply per 1,000 residents.
+
+    Step 1: each asset's ratio ``R_j = S_j / sum_i(P_i f(d_ij))`` over areas within ``max_cost``.
+    Step 2: each area's access ``A_i = 1000 * sum_j(R_j f(d_ij))``. ``S_j`` is the asset's
+    ``capacity`` column where known (e.g. public PCs or opening hours), else 1. ``f`` is the
+    distance decay: ``gaussian`` (default), ``linear``, ``step`` (E2SFCA zones) or ``none``.
+    An asset that reaches no residents contributes nothing; an area out of reach of every asset
+    gets 0.
+    """
+    max_cost = positive_number(max_cost, name="max_cost")
+    circuity = positive_number(circuity, name="circuity")
+    centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+    assets = to_bng(assets, what="assets")
+    pop = population.reindex(centroids.index)
+    if pop.isna().any() or (pop < 0).any():
+        raise DataQualityError(
+            "population must be given, and non-negative, for every centroid; missing for "
+            f"{centroids.index[pop.isna()][:5].tolist()}."
+        )
+    supply = np.ones(len(assets))
+    if capacity is not None and capacity in assets.columns:
+        cap = pd.to_numeric(assets[capacity], errors="coerce").to_numpy(dtype=float)
+        supply = np.where(np.isfinite(cap) & (cap > 0), cap, 1.0)
+    area_tree = cKDTree(_xy(centroids))
+    asset_xy = _xy(assets)
+    pairs = cKDTree(asset_xy).sparse_distance_matrix(
+        area_tree, max_cost / circuity, output_type="coo_matrix"
+    )
+    j, i, d = pairs.row, pairs.col, pairs.data * circuity
+    # sparse_distance_matrix omits exact zero distances; an asset at a centroid is rare but real
+    zero_j, zero_i = _coincident(asset_xy, _xy(centroids))
+    j, i, d = np.r_[j, zero_j], np.r_[i, zero_i], np.r_[d, np.zeros(zero_j.size)]
+    f = _decay(d, max_cost, weight_fn)
+    demand = np.bincount(j, weights=f * pop.to_numpy()[i], minlength=len(assets))
+    ratio = np.divide(supply, demand, out=np.zeros_like(supply), where=demand > 0)
+    access = np.bincount(i, weights=f * ratio[j], minlength=len(centroids)) * 1000.0
+    return pd.Series(access, index=centroids.index, name=f"e2sfca_per_1000_{max_cost:g}m")
+
+
+def _coincident(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hits = cKDTree(a).query_ball_point(b, 1e-9)
+    i = np.repeat(np.arange(len(b)), [len(h) for h in hits])
+    j = np.fromiter((x for h in hits for x in h), dtype=np.int64, count=i.size)
+    return j, i
+
+
+def coverage(
+    access: pd.DataFrame,
+    population: pd.Series,
+    at_risk: pd.Series,
+    *,
+    catchment_m: float = 1600.0,
+    column: str = "dist_any_m",
+) -> dict[str, float]:
+    """Share of the at-risk population within ``catchment_m`` of at least one suitable asset.
+
+    ``at_risk`` is a boolean Series (e.g. areas in the top two risk deciles). Returns the at-risk
+    population, how many of them are covered, and the share covered (0 to 1).
+    """
+    require_columns(access, [column], what="access")
+    mask = at_risk.reindex(access.index).fillna(False).astype(bool)
+    pop = population.reindex(access.index).astype(float)
+    covered = access[column] <= catchment_m
+    total = float(pop[mask].sum())
+    got = float(pop[mask & covered].sum())
+    return {
+        "at_risk_population": total,
+        "covered_population": got,
+        "share_covered": got / total if total > 0 else float("nan"),
+    }

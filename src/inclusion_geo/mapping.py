@@ -1,0 +1,587 @@
+"""Interactive maps (folium). The only module that imports folium or reprojects to EPSG:4326.
+
+Every layer function takes an existing map and returns it, so maps compose. Every string that
+comes from data (area, ward and asset names, categories, recipe text) is HTML-escaped before it
+reaches a tooltip, popup, legend, layer name or title. The page works offline: Leaflet and its
+plugins are bundled with the package and inlined, and the default basemap is none.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
+
+from ._errors import InclusionGeoError
+from ._validate import require_columns, to_bng
+
+__all__ = [
+    "TILES",
+    "SCHEMES",
+    "new_map",
+    "add_choropleth",
+    "add_hotspots",
+    "add_clusters",
+    "add_priority_outline",
+    "add_assets",
+    "add_wards",
+    "add_catchments",
+    "add_search",
+    "finish_map",
+    "save_map",
+    "to_web_geometry",
+]
+
+TILES = {
+    "none": None,
+    "OpenStreetMap": ("OpenStreetMap", None),
+    "CartoDB positron": ("CartoDB positron", None),
+}
+SCHEMES = {
+    "quantiles": lambda y, k: mapclassify.Quantiles(y, k=k),
+    "natural_breaks": lambda y, k: mapclassify.FisherJenks(y, k=k),
+    "equal_interval": lambda y, k: mapclassify.EqualInterval(y, k=k),
+}
+# Okabe & Ito (2008): distinguishable with the common forms of colour blindness
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+HOTSPOT_COLOURS = {  # ColorBrewer RdBu, colour-blind safe
+    "Hot spot (99%)": "#b2182b",
+    "Hot spot (95%)": "#ef8a62",
+    "Hot spot (90%)": "#fddbc7",
+    "Not significant": "#f7f7f7",
+    "Cold spot (90%)": "#d1e5f0",
+    "Cold spot (95%)": "#67a9cf",
+    "Cold spot (99%)": "#2166ac",
+}
+CLUSTER_COLOURS = {
+    "High-High": "#d7191c",
+    "High-Low": "#fdae61",
+    "Low-High": "#abd9e9",
+    "Low-Low": "#2c7bb6",
+    "Not significant": "#f7f7f7",
+}
+
+_LEGEND_KEY = "_inclusion_geo_legends"
+
+
+def _e(value: object) -> str:
+    """HTML-escape any value for display (quotes included)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def to_web_geometry(
+    frame: gpd.GeoDataFrame, *, simplify_m: float = 0.0, precision: float = 1e-5
+) -> gpd.GeoDataFrame:
+    """A copy in EPSG:4326, simplified without opening gaps between neighbours, coordinates
+    rounded to ``precision`` degrees (1e-5 is about a metre)."""
+    out = to_bng(frame, what="layer").copy()
+    geoms = out.geometry.to_numpy()
+    if simplify_m > 0 and out.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+        try:
+            geoms = shapely.coverage_simplify(geoms, simplify_m)  # shared edges stay shared
+        except Exception:  # not a valid coverage (overlaps): simplify each, keeping topology
+            geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs)).to_crs("EPSG:4326")
+    out = out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), precision))
+    return out
+
+
+def new_map(
+    areas: gpd.GeoDataFrame,
+    *,
+    tiles: str = "none",
+    title: str | None = None,
+    subtitle: str | None = None,
+) -> folium.Map:
+    """An empty map fitted to ``areas``, with a basemap (``none`` by default: works offline)."""
+    if tiles not in TILES:
+        raise InclusionGeoError(f"tiles={tiles!r} is not one of {list(TILES)}.")
+    bounds = gpd.GeoSeries(areas.geometry).to_crs("EPSG:4326").total_bounds
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    if TILES[tiles] is not None:
+        folium.TileLayer(TILES[tiles][0], name=f"Basemap: {tiles}", control=True).add_to(m)
+    else:
+        m.get_root().header.add_child(
+            folium.Element("<style>.leaflet-container{background:#f2f2ee;}</style>")
+        )
+    setattr(m, _LEGEND_KEY, [])
+    if title:
+        _add_title(m, title, subtitle)
+    return m
+
+
+def _add_title(m: folium.Map, title: str, subtitle: str | None) -> None:
+    sub = f"<div class='ig-subtitle'>{_e(subtitle)}</div>" if subtitle else ""
+    m.get_root().html.add_child(
+        folium.Element(
+            "<div class='ig-title' style='position:fixed;top:10px;left:60px;z-index:1000;"
+            "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;"
+            "font:14px/1.3 sans-serif;max-width:60%;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
+            f"<b>{_e(title)}</b>{sub}</div>"
+        )
+    )
+
+
+def _legends(m: folium.Map) -> list:
+    if not hasattr(m, _LEGEND_KEY):
+        setattr(m, _LEGEND_KEY, [])
+    return getattr(m, _LEGEND_KEY)
+
+
+def _register_legend(m: folium.Map, layer_name: str, title: str, items: Sequence[tuple[str, str]]):
+    _legends(m).append((layer_name, title, list(items)))
+
+
+def _features(frame: gpd.GeoDataFrame, props: pd.DataFrame) -> dict:
+    """GeoJSON with every property escaped for display (the tooltip inserts them as HTML)."""
+    geo = json.loads(frame.geometry.to_json(drop_id=True))
+    for feature, (_, row) in zip(geo["features"], props.iterrows(), strict=True):
+        feature["properties"] = {k: _e(v) for k, v in row.items()}
+    return geo
+
+
+def _tooltip_frame(areas: gpd.GeoDataFrame, fields: Mapping[str, str]) -> pd.DataFrame:
+    cols = {}
+    for col in fields:
+        if col == "__code__":
+            cols[col] = areas.index.astype(str)
+        elif col in areas.columns:
+            values = areas[col]
+            if pd.api.types.is_float_dtype(values):
+                values = values.map(lambda v: f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}")
+            elif pd.api.types.is_integer_dtype(values):
+                values = values.map(lambda v: f"{v:,}")
+            cols[col] = values.to_numpy()
+    return pd.DataFrame(cols, index=areas.index)
+
+
+DEFAULT_AREA_TOOLTIP = {
+    "name": "Area",
+    "__code__": "Code",
+    "ward_name": "Ward",
+    "population": "Population",
+    "risk_index": "Risk index (0-10)",
+    "risk_rank": "Rank (1 = most at risk)",
+    "risk_decile": "Decile (1 = most at risk)",
+    "hotspot_class": "Hotspot",
+    "priority_label": "Priority",
+    "top_barriers": "Top barriers",
+    "nearest_support": "Nearest support",
+}
+
+
+def _geojson_layer(
+    m: folium.Map,
+    web: gpd.GeoDataFrame,
+    colours: pd.Series,
+    *,
+    name: str,
+    tooltip: Mapping[str, str] | None,
+    show: bool,
+    weight: float = 0.4,
+    line: str = "#555555",
+    fill_opacity: float = 0.75,
+) -> folium.FeatureGroup:
+    fields = {k: v for k, v in (tooltip or {}).items() if k == "__code__" or k in web.columns}
+    props = _tooltip_frame(web, fields)
+    props["__fill__"] = colours.reindex(web.index).fillna("#cccccc").to_numpy()
+    group = folium.FeatureGroup(name=_e(name), show=show)
+    folium.GeoJson(
+        _features(web, props),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["__fill__"],
+            "color": line,
+            "weight": weight,
+            "fillOpacity": fill_opacity,
+        },
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(fields), aliases=[_e(a) for a in fields.values()], sticky=True
+        )
+        if fields
+        else None,
+        name=_e(name),
+    ).add_to(group)
+    group.add_to(m)
+    return group
+
+
+def add_choropleth(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    column: str,
+    *,
+    name: str | None = None,
+    scheme: str = "quantiles",
+    k: int = 5,
+    palette: str = "YlOrRd",
+    tooltip: Mapping[str, str] | None = None,
+    show: bool = True,
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """A choropleth of ``column`` classified by ``scheme`` (quantiles, natural_breaks,
+    equal_interval; mapclassify) in a colour-blind-safe sequential ColorBrewer palette."""
+    require_columns(areas, [column], what="areas")
+    if scheme not in SCHEMES:
+        raise InclusionGeoError(f"scheme={scheme!r} is not one of {list(SCHEMES)}.")
+    values = areas[column].astype(float)
+    k = max(2, min(k, int(values.nunique())))
+    classifier = SCHEMES[scheme](values.to_numpy(), k)
+    cmap = colormaps[palette].resampled(len(classifier.bins))
+    palette_hex = [to_hex(cmap(i)) for i in range(len(classifier.bins))]
+    colours = pd.Series([palette_hex[c] for c in classifier.yb], index=areas.index)
+    name = name or column
+    web = to_web_geometry(areas, simplify_m=simplify_m)
+    _geojson_layer(m, web, colours, name=name, tooltip=tooltip or DEFAULT_AREA_TOOLTIP, show=show)
+    lower = [values.min(), *classifier.bins[:-1]]
+    items = [(c, f"{lo:,.2f} to {hi:,.2f}") for c, lo, hi in zip(palette_hex, lower, classifier.bins, strict=True)]
+    _register_legend(m, name, f"{name} ({scheme.replace('_', ' ')})", items)
+    return m
+
+
+def _add_categorical(m, areas, column, colours, *, name, tooltip, show, simplify_m):
+    require_columns(areas, [column], what="areas")
+    web = to_web_geometry(areas, simplify_m=simplify_m)
+    fill = areas[column].map(colours)
+    _geojson_layer(m, web, fill, name=name, tooltip=tooltip or DEFAULT_AREA_TOOLTIP, show=show)
+    present = set(areas[column])
+    _register_legend(m, name, name, [(c, label) for label, c in colours.items() if label in present])
+    return m
+
+
+def add_hotspots(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    *,
+    column: str = "hotspot_class",
+    name: str = "Hotspots (Getis-Ord Gi*)",
+    tooltip: Mapping[str, str] | None = None,
+    show: bool = False,
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """Gi* hot and cold spots, 99/95/90 % confidence (ColorBrewer RdBu)."""
+    return _add_categorical(
+        m, areas, column, HOTSPOT_COLOURS, name=name, tooltip=tooltip, show=show, simplify_m=simplify_m
+    )
+
+
+def add_clusters(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    *,
+    column: str = "cluster_class",
+    name: str = "Clusters (local Moran's I)",
+    tooltip: Mapping[str, str] | None = None,
+    show: bool = False,
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """Local Moran's I cluster classes (High-High, Low-Low, High-Low, Low-High)."""
+    return _add_categorical(
+        m, areas, column, CLUSTER_COLOURS, name=name, tooltip=tooltip, show=show, simplify_m=simplify_m
+    )
+
+
+def add_priority_outline(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    *,
+    column: str = "priority_band",
+    max_band: int = 2,
+    name: str = "Priority areas (bands 1-2)",
+    show: bool = True,
+) -> folium.Map:
+    """Thick outlines around priority areas (band <= ``max_band``)."""
+    require_columns(areas, [column], what="areas")
+    chosen = areas[areas[column] <= max_band]
+    group = folium.FeatureGroup(name=_e(name), show=show)
+    if len(chosen):
+        web = to_web_geometry(chosen, simplify_m=5.0)
+        folium.GeoJson(
+            _features(web, pd.DataFrame(index=web.index)),
+            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5},
+            interactive=False,
+        ).add_to(group)
+    group.add_to(m)
+    _register_legend(m, name, name, [("outline:#000000", f"priority band 1-{max_band}")])
+    return m
+
+
+def add_wards(
+    m: folium.Map,
+    wards: gpd.GeoDataFrame,
+    *,
+    name_column: str = "name",
+    name: str = "Wards",
+    show: bool = True,
+) -> folium.Map:
+    """Ward boundaries with their names on hover."""
+    web = to_web_geometry(wards, simplify_m=5.0)
+    props = pd.DataFrame({"ward": web[name_column] if name_column in web.columns else web.index})
+    group = folium.FeatureGroup(name=_e(name), show=show)
+    folium.GeoJson(
+        _features(web, props),
+        style_function=lambda f: {"fill": False, "color": "#333333", "weight": 1.6, "dashArray": "4 3"},
+        tooltip=folium.GeoJsonTooltip(fields=["ward"], aliases=["Ward"]),
+    ).add_to(group)
+    group.add_to(m)
+    _register_legend(m, name, name, [("outline-dash:#333333", "ward boundary")])
+    return m
+
+
+_ASSET_FIELDS = [
+    ("category", "Category"),
+    ("subcategory", "Type"),
+    ("source", "Source"),
+    ("opening_hours", "Opening hours"),
+    ("internet_access", "Internet access"),
+    ("wheelchair", "Wheelchair access"),
+    ("operator", "Operator"),
+]
+
+
+def _popup_html(row: pd.Series) -> str:
+    lines = [f"<b>{_e(row.get('name'))}</b>"]
+    for col, label in _ASSET_FIELDS:
+        value = row.get(col)
+        if value is not None and not (isinstance(value, float) and np.isnan(value)) and value != "":
+            lines.append(f"{_e(label)}: {_e(value)}")
+    return "<br>".join(lines)
+
+
+def add_assets(
+    m: folium.Map,
+    assets: gpd.GeoDataFrame,
+    *,
+    categories: Sequence[str] | None = None,
+    cluster: bool | None = None,
+    show: bool = True,
+) -> folium.Map:
+    """Community assets as circle markers, one toggleable layer per category (Okabe-Ito colours),
+    clustered when a category has more than 100 points (or as ``cluster`` says)."""
+    require_columns(assets, ["name", "category"], what="assets")
+    web = to_web_geometry(assets)
+    cats = list(categories) if categories is not None else sorted(web["category"].astype(str).unique())
+    items = []
+    for i, cat in enumerate(cats):
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        subset = web[web["category"] == cat]
+        layer_name = f"Assets: {cat.replace('_', ' ')} ({len(subset)})"
+        group = folium.FeatureGroup(name=_e(layer_name), show=show)
+        use_cluster = len(subset) > 100 if cluster is None else cluster
+        target = folium.plugins.MarkerCluster(name=_e(layer_name)).add_to(group) if use_cluster else group
+        for _, row in subset.iterrows():
+            folium.CircleMarker(
+                location=[round(row.geometry.y, 5), round(row.geometry.x, 5)],
+                radius=6,
+                color="#222222",
+                weight=1,
+                fill=True,
+                fill_color=colour,
+                fill_opacity=0.95,
+                popup=folium.Popup(_popup_html(row), max_width=320),
+                tooltip=folium.Tooltip(_e(row.get("name"))),
+            ).add_to(target)
+        group.add_to(m)
+        items.append((colour, cat.replace("_", " ")))
+        _register_legend(m, layer_name, layer_name, [("dot:" + colour, cat.replace("_", " "))])
+    return m
+
+
+def add_catchments(
+    m: folium.Map,
+    assets: gpd.GeoDataFrame,
+    *,
+    category: str,
+    radius_m: float = 800.0,
+    show: bool = False,
+) -> folium.Map:
+    """Catchment circles of ``radius_m`` around assets of one category (off by default)."""
+    subset = to_web_geometry(assets[assets["category"] == category])
+    name = f"Catchments: {category.replace('_', ' ')} ({radius_m:g} m)"
+    group = folium.FeatureGroup(name=_e(name), show=show)
+    for _, row in subset.iterrows():
+        folium.Circle(
+            location=[row.geometry.y, row.geometry.x],
+            radius=radius_m,
+            color="#0072B2",
+            weight=1,
+            fill=True,
+            fill_opacity=0.08,
+            interactive=False,
+        ).add_to(group)
+    group.add_to(m)
+    _register_legend(m, name, name, [("outline:#0072B2", f"{radius_m:g} m around each")])
+    return m
+
+
+def add_search(m: folium.Map, areas: gpd.GeoDataFrame, *, fields: Sequence[str] = ("name", "ward_name")):
+    """A search box over area and ward names (leaflet-search)."""
+    present = [f for f in fields if f in areas.columns]
+    web = to_web_geometry(areas, simplify_m=10.0)
+    search_text = areas[present].astype(str).agg(" | ".join, axis=1)
+    props = pd.DataFrame({"search": search_text.to_numpy()}, index=web.index)
+    layer = folium.GeoJson(
+        _features(web, props),
+        style_function=lambda f: {"fillOpacity": 0, "opacity": 0, "weight": 0},
+        interactive=False,
+        control=False,
+        name="search index",
+    ).add_to(m)
+    folium.plugins.Search(
+        layer=layer,
+        search_label="search",
+        placeholder="Search area or ward",
+        collapsed=False,
+        position="topright",
+    ).add_to(m)
+    return m
+
+
+def finish_map(m: folium.Map, *, fullscreen: bool = True) -> folium.Map:
+    """Add the layer control, the legend box (each legend shown while its layer is on) and the
+    full-screen button. Call once, after the last layer."""
+    if fullscreen:
+        folium.plugins.Fullscreen(position="topleft").add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    blocks = []
+    for layer_name, title, items in _legends(m):
+        rows = "".join(
+            f"<div class='ig-row'>{_swatch(colour)}<span>{_e(label)}</span></div>"
+            for colour, label in items
+        )
+        blocks.append(
+            f"<div class='ig-legend' data-layer='{_e(layer_name)}'>"
+            f"<div class='ig-legend-title'>{_e(title)}</div>{rows}</div>"
+        )
+    css = (
+        "<style>.ig-legends{position:fixed;bottom:24px;left:10px;z-index:1000;max-height:45%;"
+        "overflow:auto;background:rgba(255,255,255,.93);padding:6px 8px;border-radius:4px;"
+        "font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
+        ".ig-legend-title{font-weight:bold;margin-top:4px}.ig-row{display:flex;align-items:center}"
+        ".ig-sw{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #777}"
+        ".ig-dot{border-radius:50%}</style>"
+    )
+    m.get_root().html.add_child(folium.Element(css + "<div class='ig-legends'>" + "".join(blocks) + "</div>"))
+    # show a legend only while its layer is switched on
+    script = f"""
+    (function() {{
+      var map = {m.get_name()};
+      function names() {{
+        var on = {{}};
+        document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(function(l) {{
+          var box = l.querySelector('input');
+          on[l.textContent.trim()] = box && box.checked;
+        }});
+        return on;
+      }}
+      function sync() {{
+        var on = names();
+        document.querySelectorAll('.ig-legend').forEach(function(d) {{
+          var key = d.getAttribute('data-layer');
+          d.style.display = (key in on && !on[key]) ? 'none' : '';
+        }});
+      }}
+      map.on('overlayadd overlayremove', sync);
+      setTimeout(sync, 0);
+    }})();
+    """
+    m.get_root().script.add_child(folium.Element(script))
+    return m
+
+
+def _swatch(colour: str) -> str:
+    if colour.startswith("outline-dash:"):
+        return f"<span class='ig-sw' style='border:2px dashed {colour[13:]};background:none'></span>"
+    if colour.startswith("outline:"):
+        return f"<span class='ig-sw' style='border:2px solid {colour[8:]};background:none'></span>"
+    if colour.startswith("dot:"):
+        return f"<span class='ig-sw ig-dot' style='background:{colour[4:]}'></span>"
+    return f"<span class='ig-sw' style='background:{colour}'></span>"
+
+
+# --- offline page ----------------------------------------------------------------------------
+
+_STATIC = {
+    "leaflet": "leaflet.js",
+    "leaflet_css": "leaflet.css",
+    "markerclusterjs": "leaflet.markercluster.js",
+    "markerclustercss": "MarkerCluster.css",
+    "markerclusterdefaultcss": "MarkerCluster.Default.css",
+    "Control.Fullscreen.js": "Control.FullScreen.js",
+    "Control.FullScreen.css": "Control.FullScreen.css",
+    "Leaflet.Search.js": "leaflet-search.min.js",
+    "Leaflet.Search.css": "leaflet-search.min.css",
+}
+_MIME = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml"}
+
+
+def _data_uri(filename: str) -> str:
+    path = resources.files("inclusion_geo") / "_static" / filename
+    data = path.read_bytes()
+    suffix = Path(filename).suffix
+    if suffix == ".css":
+        text = data.decode("utf-8")
+
+        def inline(match: re.Match) -> str:
+            ref = match.group(1).strip("'\"")
+            name = ref.rsplit("/", 1)[-1]
+            candidate = resources.files("inclusion_geo") / "_static" / name
+            if ref.startswith("#") or not candidate.is_file():
+                return match.group(0)
+            return f"url({_data_uri(name)})"
+
+        data = re.sub(r"url\(([^)]*)\)", inline, text).encode("utf-8")
+    return f"data:{_MIME[suffix]};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _inline_dependencies(m: folium.Map) -> None:
+    """Point every JS/CSS dependency at a bundled copy; drop the ones these maps do not use."""
+    unused = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
+              "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}  # fmt: skip
+    for element in _walk(m):
+        for attr in ("default_js", "default_css"):
+            deps = getattr(element, attr, None)
+            if not deps:
+                continue
+            kept = []
+            for name, url in deps:
+                if name in unused:
+                    continue
+                if name not in _STATIC:
+                    raise InclusionGeoError(
+                        f"Map element {type(element).__name__} needs {name} ({url}), which is not "
+                        "bundled; the page would not work offline."
+                    )
+                kept.append((name, _data_uri(_STATIC[name])))
+            setattr(element, attr, kept)
+
+
+def _walk(element):
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write the map as one self-contained HTML file that works with no network."""
+    _inline_dependencies(m)
+    path = Path(path)
+    m.save(str(path))
+    return path

@@ -1,0 +1,298 @@
+"""The stage-two journey in one call: indicators -> risk index -> barrier hotspots -> asset access
+-> priority areas -> ward table -> map.
+
+``run_stage_two`` takes frames (loaded from real files or from the demo) and returns a
+:class:`StageTwoResult` whose frames can be inspected and whose map can be drawn in a notebook.
+``run_demo`` does the same on the bundled synthetic borough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import pandas as pd
+
+from . import assets as _assets
+from . import hotspots as _hotspots
+from . import priorities as _priorities
+from ._errors import InclusionGeoError
+from ._validate import (
+    require_columns,
+    require_geodataframe,
+    require_same_index,
+    require_unique_index,
+    require_valid_geometry,
+    to_bng,
+)
+from .aggregate import rollup
+from .datasets import load_demo_borough
+from .geography import check_codes, check_same_vintage
+from .indicators import compute_indicators
+from .scoring import Recipe, default_recipe, score, top_barriers
+
+__all__ = ["StageTwoResult", "run_stage_two", "run_demo", "DEFAULT_SUITABLE"]
+
+# Places where people can get help to get online; cafes with wifi and places of worship are
+# measured and mapped too, but do not count as support unless the user says so.
+DEFAULT_SUITABLE = ("library", "community_centre", "advice", "job_centre")
+
+
+@dataclass(frozen=True)
+class StageTwoResult:
+    """Everything stage two produces, ready to inspect, map and save.
+
+    Attributes
+    ----------
+    areas : GeoDataFrame
+        One row per small area, ranked by priority (``priority_rank`` 1 first): indicators,
+        scores, hotspot statistics, access measures, priority band and a one-line reason.
+    wards : DataFrame
+        One row per ward, ranked by population-weighted mean risk index.
+    assets : GeoDataFrame
+        The community assets used (EPSG:27700).
+    ward_boundaries : GeoDataFrame or None
+    recipe : Recipe
+    weights : SpatialWeights
+    global_moran : dict
+        Global Moran's I of the risk index.
+    coverage : dict
+        At-risk population (risk deciles 1-2) within the long catchment of suitable support.
+    place, label : str
+        The study area's name, and a data label ("synthetic demo data" for the demo).
+    sources : dict
+        What each input was (publisher, vintage) for titles and table headers.
+    """
+
+    areas: gpd.GeoDataFrame
+    wards: pd.DataFrame
+    assets: gpd.GeoDataFrame
+    ward_boundaries: gpd.GeoDataFrame | None
+    recipe: Recipe
+    weights: _hotspots.SpatialWeights
+    global_moran: dict
+    coverage: dict
+    place: str
+    label: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        label = f" ({self.label})" if self.label else ""
+        return f"Digital exclusion risk and community assets: {self.place}{label}"
+
+    def priority_table(self) -> pd.DataFrame:
+        """The plan-ready priority table: one row per area, ranked."""
+        from .report import priority_table
+
+        return priority_table(self)
+
+    def map(self, *, tiles: str = "none", scheme: str = "quantiles"):
+        """The interactive map (folium.Map): risk index, domains, hotspots, clusters, priority
+        areas, wards, assets by category and (off) library catchments."""
+        from .report import build_map
+
+        return build_map(self, tiles=tiles, scheme=scheme)
+
+    def summary(self) -> str:
+        """A short human summary in Markdown."""
+        from .report import summary_text
+
+        return summary_text(self)
+
+
+def run_stage_two(
+    areas: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    assets: gpd.GeoDataFrame,
+    *,
+    centroids: gpd.GeoSeries | None = None,
+    ward_boundaries: gpd.GeoDataFrame | None = None,
+    recipe: Recipe | None = None,
+    place: str = "the study area",
+    label: str = "",
+    suitable: Sequence[str] | None = DEFAULT_SUITABLE,
+    catchments_m: tuple[float, float] = (800.0, 1600.0),
+    circuity: float = 1.0,
+    permutations: int = 999,
+    seed: int = 0,
+    sources: Mapping[str, str] | None = None,
+) -> StageTwoResult:
+    """Run stage two on prepared frames.
+
+    Parameters
+    ----------
+    areas
+        Small-area polygons indexed by area code, with ``name``, ``ward_code`` and
+        ``ward_name`` columns.
+    counts
+        Counts and scores per area (same index) for the recipe's indicators, with ``residents``.
+    assets
+        Community assets (``name``, ``category``, point or polygon geometry).
+    centroids
+        Population-weighted centroids; default: each polygon's representative point (a warning
+        says so, since it can sit far from where people live).
+    ward_boundaries
+        Ward polygons for the map (optional).
+    recipe
+        Scoring recipe; default :func:`inclusion_geo.scoring.default_recipe`.
+    place, label
+        The study area's name, and a label shown on every output.
+    suitable
+        Asset categories that count as digital-inclusion support; ``None`` for all present.
+    catchments_m
+        Short and long catchment in metres.
+    circuity
+        Straight-line to walking-distance factor.
+    permutations, seed
+        For hotspot inference.
+
+    Returns
+    -------
+    StageTwoResult
+
+    Example
+    -------
+    >>> result = run_demo(permutations=99)
+    >>> int(result.areas["priority_rank"].iloc[0])
+    1
+    """
+    import warnings
+
+    areas = to_bng(require_geodataframe(areas, what="areas"), what="areas")
+    require_unique_index(areas, what="areas")
+    require_valid_geometry(areas, what="areas")
+    check_codes(areas, what="areas")
+    require_columns(areas, ["name", "ward_code", "ward_name"], what="areas")
+    require_columns(counts, ["residents"], what="counts")
+    check_same_vintage(areas, counts, names=["areas", "counts"])
+    require_same_index(areas.index, counts.index, left_what="areas", right_what="counts")
+    if len(catchments_m) != 2 or catchments_m[0] >= catchments_m[1]:
+        raise InclusionGeoError(
+            f"catchments_m must be (short, long) with short < long, got {catchments_m!r}."
+        )
+    recipe = recipe or default_recipe()
+    counts = counts.reindex(areas.index)
+    if centroids is None:
+        warnings.warn(
+            "No population-weighted centroids given; using a point inside each polygon. Pass "
+            "centroids= (ONS publishes them for LSOAs) for more accurate distances.",
+            UserWarning,
+            stacklevel=2,
+        )
+        centroids = areas.geometry.representative_point()
+    else:
+        centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+        require_same_index(areas.index, centroids.index, left_what="areas", right_what="centroids")
+        centroids = centroids.reindex(areas.index)
+    study_area = areas.geometry.union_all()
+    assets = _assets.validate_assets(assets, study_area=study_area)
+    present = set(assets["category"])
+    suitable_list = sorted(present) if suitable is None else [c for c in suitable if c in present]
+    if not suitable_list:
+        raise InclusionGeoError(
+            f"None of the suitable categories {list(suitable or [])} has any assets; categories "
+            f"present: {sorted(present)}. Pass suitable= with the categories that offer support."
+        )
+
+    indicators = compute_indicators(counts, [recipe.spec(i.name) for i in recipe.indicators])
+    scores = score(indicators, recipe)
+    weights = _hotspots.build_weights(areas)
+    local = _hotspots.local_statistics(
+        scores["risk_index"], weights, permutations=permutations, seed=seed
+    )
+    short_m, long_m = catchments_m
+    access = _assets.access_measures(
+        centroids, assets, suitable=suitable_list, catchments_m=catchments_m, circuity=circuity
+    )
+    supply = _assets.e2sfca(
+        centroids,
+        counts["residents"],
+        assets[assets["category"].isin(suitable_list)],
+        max_cost=long_m,
+        circuity=circuity,
+    )
+    nearest = _assets.nearest_assets(
+        centroids, assets, k=3, categories=suitable_list, circuity=circuity
+    )
+    nearest_text = nearest.groupby("area", sort=False).apply(
+        lambda g: "; ".join(f"{n} ({_distance(d)})" for n, d in zip(g["name"], g["distance_m"], strict=True)),
+        include_groups=False,
+    )
+    table = areas[["name", "ward_code", "ward_name"]].copy()
+    table["population"] = counts["residents"].astype("int64")
+    table = table.join(indicators).join(scores).join(local).join(access)
+    table[supply.name] = supply
+    table["top_barriers"] = top_barriers(indicators, recipe, place=place)
+    table["nearest_support"] = nearest_text.reindex(table.index)
+    table = _priorities.priority_areas(table, short_m=short_m, long_m=long_m)
+    if label:
+        table["data_label"] = label
+    ranked = gpd.GeoDataFrame(table, geometry=areas.geometry.reindex(table.index), crs=areas.crs)
+
+    rates = [c for c in indicators.columns] + [c for c in scores.columns if c.startswith(("domain_", "risk_index"))]
+    wards = rollup(
+        ranked,
+        by="ward_code",
+        intensive_variables=rates,
+        names=areas.groupby("ward_code")["ward_name"].first(),
+    )
+    if label:
+        wards["data_label"] = label
+    at_risk = ranked["risk_decile"] <= 2
+    cover = _assets.coverage(access, ranked["population"], at_risk, catchment_m=long_m)
+    moran = _hotspots.global_moran(
+        scores["risk_index"], weights, permutations=permutations, seed=seed
+    )
+    return StageTwoResult(
+        areas=ranked,
+        wards=wards,
+        assets=assets,
+        ward_boundaries=None if ward_boundaries is None else to_bng(ward_boundaries, what="ward_boundaries"),
+        recipe=recipe,
+        weights=weights,
+        global_moran=moran,
+        coverage=cover,
+        place=place,
+        label=label,
+        sources=dict(sources or {}),
+        settings={
+            "suitable": suitable_list,
+            "catchments_m": catchments_m,
+            "circuity": circuity,
+            "permutations": permutations,
+            "seed": seed,
+        },
+    )
+
+
+def _distance(d: float) -> str:
+    return f"{d / 1000:.1f} km" if d >= 1000 else f"{d:.0f} m"
+
+
+def run_demo(seed: int = 0, **kwargs) -> StageTwoResult:
+    """Run stage two on the synthetic demo borough (no download needed).
+
+    ``seed`` makes the borough; other keyword arguments go to :func:`run_stage_two`.
+
+    Example
+    -------
+    >>> result = run_demo(permutations=99)
+    >>> result.label
+    'synthetic demo data'
+    """
+    demo = load_demo_borough(seed)
+    kwargs.setdefault("seed", seed)
+    return run_stage_two(
+        demo.areas,
+        demo.counts,
+        demo.assets,
+        centroids=demo.centroids,
+        ward_boundaries=demo.wards,
+        place=demo.la_name,
+        label=demo.label,
+        sources=demo.sources,
+        **kwargs,
+    )

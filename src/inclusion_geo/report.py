@@ -1,0 +1,207 @@
+"""Plan-ready outputs: the priority table, ward table, human summary, map, and writing them all
+to a folder safely (to a temporary folder first, moved into place only when complete)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ._errors import InclusionGeoError
+
+if TYPE_CHECKING:
+    from .pipeline import StageTwoResult
+
+__all__ = [
+    "PRIORITY_COLUMNS",
+    "priority_table",
+    "ward_table",
+    "summary_text",
+    "build_map",
+    "write_outputs",
+    "OUTPUT_MARKER",
+]
+
+OUTPUT_MARKER = ".inclusion-geo-output"
+
+PRIORITY_COLUMNS = {
+    "priority_rank": "priority_rank",
+    "priority_band": "priority_band",
+    "priority_label": "priority_label",
+    "ward_name": "ward",
+    "ward_code": "ward_code",
+    "__code__": "area_code",
+    "name": "area_name",
+    "population": "population",
+    "risk_index": "risk_index",
+    "risk_rank": "risk_rank",
+    "risk_decile": "risk_decile",
+    "hotspot_class": "hotspot_class",
+    "cluster_class": "cluster_class",
+    "risk_level": "risk_level",
+    "access_level": "access_level",
+    "dist_any_m": "dist_nearest_support_m",
+    "top_barriers": "top_barriers",
+    "nearest_support": "nearest_support",
+    "reason": "reason",
+}
+
+
+def priority_table(result: StageTwoResult) -> pd.DataFrame:
+    """One row per area, ranked: ward, code, name, population, score, rank, decile, hotspot
+    class, access measures, top barriers, nearest support and the reason."""
+    areas = result.areas
+    out = pd.DataFrame(index=areas.index)
+    for col, new in PRIORITY_COLUMNS.items():
+        out[new] = areas.index.to_numpy() if col == "__code__" else areas[col].to_numpy()
+    access_cols = [c for c in areas.columns if (c.startswith(("dist_", "n_")) and c != "dist_any_m")]
+    access_cols += [c for c in areas.columns if c.startswith("e2sfca_")]
+    for col in access_cols:
+        out[col] = areas[col].to_numpy()
+    for col in ["risk_index", "dist_nearest_support_m", *[c for c in access_cols if c.startswith(("dist_", "e2sfca_"))]]:
+        out[col] = out[col].round(3 if col == "risk_index" else 0)
+    if result.label:
+        out["data_label"] = result.label
+    return out.reset_index(drop=True)
+
+
+def ward_table(result: StageTwoResult) -> pd.DataFrame:
+    """One row per ward, rounded for reading."""
+    wards = result.wards.copy()
+    float_cols = wards.select_dtypes("float").columns
+    wards[float_cols] = wards[float_cols].round(3)
+    return wards.reset_index()
+
+
+def _header_lines(result: StageTwoResult) -> list[str]:
+    lines = [result.title, f"Recipe: {result.recipe.name} ({result.recipe.normalisation}, {result.recipe.scope} scope)"]
+    lines += [f"Source - {k}: {v}" for k, v in result.sources.items()]
+    return lines
+
+
+def summary_text(result: StageTwoResult) -> str:
+    """A short Markdown summary a council officer can read in a minute."""
+    a, w = result.areas, result.wards
+    n_hot = int(a["hotspot_class"].str.startswith("Hot spot").sum())
+    top = a[a["priority_band"] <= 2]
+    cov = result.coverage
+    moran = result.global_moran
+    lines = [
+        f"# {result.title}",
+        "",
+        f"- {len(a)} small areas in {len(w)} wards, {int(a['population'].sum()):,} residents.",
+        f"- Recipe: {result.recipe.name}.",
+        f"- Risk clusters in space: global Moran's I = {moran['I']:.2f} (pseudo p = {moran['p_sim']:.3f}); "
+        f"{n_hot} areas are significant hot spots of risk (Gi*, FDR-controlled).",
+        f"- {len(top)} priority areas (bands 1-2: high risk and/or support far away), home to "
+        f"{int(top['population'].sum()):,} residents.",
+        f"- {100 * cov['share_covered']:.0f}% of residents of the most at-risk areas (deciles 1-2) live "
+        f"within {result.settings['catchments_m'][1]:g} m of digital-inclusion support "
+        f"({', '.join(c.replace('_', ' ') for c in result.settings['suitable'])}).",
+        f"- Spatial weights: {result.weights.report}",
+        "",
+        "## First ten priority areas",
+        "",
+    ]
+    for _, row in a.head(10).iterrows():
+        lines.append(f"{int(row['priority_rank'])}. **{row['name']}** ({row['ward_name']}): {row['reason']}")
+    lines += ["", "## Wards by average risk", ""]
+    for code, row in w.head(5).iterrows():
+        flag = " (average hides a top-decile area)" if row.get("hides_extremes", False) else ""
+        lines.append(
+            f"- {row.get('name', code)}: mean index {row['risk_index']:.2f}, "
+            f"{row['pct_pop_top_decile']:.0f}% of residents in top-decile areas, "
+            f"{int(row['n_priority_areas'])} priority areas{flag}"
+        )
+    if result.label:
+        lines += ["", f"_All figures are {result.label}: not real places._"]
+    return "\n".join(lines) + "\n"
+
+
+def build_map(result: StageTwoResult, *, tiles: str = "none", scheme: str = "quantiles"):
+    from . import mapping
+
+    a = result.areas
+    sources = "; ".join(f"{k}: {v}" for k, v in result.sources.items())
+    m = mapping.new_map(a, tiles=tiles, title=result.title, subtitle=sources or None)
+    mapping.add_choropleth(m, a, "risk_index", name="Risk index", scheme=scheme, show=True)
+    for col in [c for c in a.columns if c.startswith("domain_")]:
+        label = col.removeprefix("domain_").replace("_", " ").capitalize()
+        mapping.add_choropleth(m, a, col, name=f"Domain: {label}", scheme=scheme, show=False)
+    mapping.add_hotspots(m, a, show=False)
+    mapping.add_clusters(m, a, show=False)
+    mapping.add_priority_outline(m, a)
+    if result.ward_boundaries is not None:
+        mapping.add_wards(m, result.ward_boundaries)
+    mapping.add_assets(m, result.assets)
+    suitable = result.settings.get("suitable", [])
+    if suitable:
+        mapping.add_catchments(
+            m, result.assets, category=suitable[0], radius_m=result.settings["catchments_m"][0]
+        )
+    mapping.add_search(m, a)
+    return mapping.finish_map(m)
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InclusionGeoError(f"--out {out} is a file, not a folder. Choose a folder path.")
+    if out.is_dir():
+        contents = [p for p in out.iterdir()]
+        if contents and not (out / OUTPUT_MARKER).exists():
+            raise InclusionGeoError(
+                f"--out {out} already holds {len(contents)} file(s) that inclusion-geo did not "
+                "write (e.g. " + ", ".join(p.name for p in contents[:3]) + "). Choose an empty or "
+                "new folder; a folder of earlier inclusion-geo outputs is replaced."
+            )
+    parent = out.parent if not out.exists() else out.parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK):
+        raise InclusionGeoError(f"--out {out}: cannot write in {probe}. Choose a folder you can write to.")
+
+
+def write_outputs(result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none") -> dict[str, Path]:
+    """Write ``map.html``, ``priority_areas.csv`` / ``.xlsx``, ``wards.csv`` and ``summary.md``.
+
+    Everything is written to a temporary folder beside ``out_dir`` and moved into place only
+    when complete, so a failure never leaves half an output. An existing ``out_dir`` must be
+    empty or hold earlier inclusion-geo outputs (it is then replaced).
+    """
+    from .mapping import save_map
+
+    out = Path(out_dir).expanduser().absolute()
+    _check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        table = priority_table(result)
+        table.to_csv(tmp / "priority_areas.csv", index=False)
+        _write_xlsx(table, tmp / "priority_areas.xlsx", _header_lines(result))
+        ward_table(result).to_csv(tmp / "wards.csv", index=False)
+        (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
+        save_map(build_map(result, tiles=tiles), tmp / "map.html")
+        (tmp / OUTPUT_MARKER).write_text("written by inclusion-geo\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    names = ["map.html", "priority_areas.csv", "priority_areas.xlsx", "wards.csv", "summary.md"]
+    return {n: out / n for n in names}
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, header: list[str]) -> None:
+    start = len(header) + 1
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name="priority_areas", index=False, startrow=start)
+        sheet = writer.sheets["priority_areas"]
+        for i, line in enumerate(header, start=1):
+            sheet.cell(row=i, column=1, value=line)
+        sheet.freeze_panes = sheet.cell(row=start + 2, column=1)

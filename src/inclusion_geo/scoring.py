@@ -1,0 +1,521 @@
+"""The digital-exclusion risk index: normalise, orient, weight, combine, rank, explain.
+
+Every step is arithmetic a council analyst can redo in a spreadsheet:
+
+1. **transform** (optional): ``log`` replaces a rate ``x`` with ``log(1 + x)`` so that moving from
+   0.2 % to 0 counts for more than moving from 10 % to 9.8 %.
+2. **normalise** each indicator against a comparison set (``reference``; by default the areas being
+   scored) and **orient** it so that 10 always means most risk:
+
+   * ``minmax``: ``10 * (x - min) / (max - min)`` (the GMCA DERI method);
+   * ``rank``: ``10 *`` the mid-rank percentile of ``x`` within the reference;
+   * ``zscore``: ``(x - mean) / sd`` (population sd);
+   * ``exponential``: the IoD exponential transformation of the rank, ``-23 ln(1 - R (1 -
+     exp(-100/23)))`` with ``R`` the rank scaled to (0, 1], divided by 10 (so 0 to 10).
+
+   A zero-variance indicator (every reference value equal) separates no areas: it scores 0 under
+   ``minmax`` and ``zscore``, 5 (the tied mid-rank) under ``rank`` and ``exponential``, and a
+   warning names it.
+3. **weight**: an indicator's weight is divided by the sum of the weights in its domain; a domain's
+   weight by the sum of the domain weights. A domain score is the weighted mean of its indicator
+   scores; the index is the weighted mean of the domain scores. So each indicator contributes
+   ``domain_share * indicator_share * score`` and the contributions add up to the index exactly.
+4. **rank**: rank 1 is the highest index; decile 1 is the 10 % of areas most at risk (as the IoD
+   numbers deprivation deciles).
+"""
+
+from __future__ import annotations
+
+import tomllib
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._errors import DataQualityError, InclusionGeoError
+from ._validate import require_unique_index
+from .indicators import CATALOGUE, DIRECTIONS, IndicatorSpec
+
+__all__ = [
+    "RecipeIndicator",
+    "Recipe",
+    "NORMALISATIONS",
+    "TRANSFORMS",
+    "load_recipe",
+    "recipe_from_dict",
+    "default_recipe",
+    "normalise",
+    "score",
+    "contributions",
+    "top_barriers",
+]
+
+NORMALISATIONS = ("minmax", "rank", "zscore", "exponential")
+TRANSFORMS = ("none", "log")
+SCOPES = ("local", "reference")
+
+
+@dataclass(frozen=True)
+class RecipeIndicator:
+    """One indicator in a recipe: its weight within its domain, and overrides of the catalogue."""
+
+    name: str
+    weight: float = 1.0
+    transform: str = "none"
+    domain: str | None = None
+    direction: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A declarative risk index: which indicators, how transformed, weighted and normalised.
+
+    Build one in Python, or from TOML with :func:`load_recipe`. ``scope`` is ``"local"`` (the
+    min/max or ranks come from the areas scored) or ``"reference"`` (they come from the frame
+    passed as ``reference=`` to :func:`score`, e.g. all of England).
+    """
+
+    name: str
+    indicators: tuple[RecipeIndicator, ...]
+    domain_weights: Mapping[str, float] = field(default_factory=dict)
+    normalisation: str = "minmax"
+    scope: str = "local"
+    description: str = ""
+    specs: Mapping[str, IndicatorSpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _validate_recipe(self)
+
+    def spec(self, name: str) -> IndicatorSpec:
+        """The indicator spec (recipe-local specs first, then the catalogue)."""
+        if name in self.specs:
+            return self.specs[name]
+        return CATALOGUE[name]
+
+    def domain_of(self, item: RecipeIndicator) -> str:
+        return item.domain or self.spec(item.name).domain
+
+    def direction_of(self, item: RecipeIndicator) -> str:
+        return item.direction or self.spec(item.name).direction
+
+    @property
+    def domains(self) -> list[str]:
+        seen: list[str] = []
+        for item in self.indicators:
+            d = self.domain_of(item)
+            if d not in seen:
+                seen.append(d)
+        return seen
+
+    def weights_table(self) -> pd.DataFrame:
+        """Each indicator's raw and effective weight: the share of the index it can move."""
+        rows = []
+        dw = self._domain_shares()
+        for item in self.indicators:
+            domain = self.domain_of(item)
+            in_domain = sum(i.weight for i in self.indicators if self.domain_of(i) == domain)
+            rows.append(
+                {
+                    "indicator": item.name,
+                    "domain": domain,
+                    "weight": item.weight,
+                    "share_of_domain": item.weight / in_domain,
+                    "domain_share": dw[domain],
+                    "share_of_index": dw[domain] * item.weight / in_domain,
+                    "direction": self.direction_of(item),
+                    "transform": item.transform,
+                }
+            )
+        return pd.DataFrame(rows).set_index("indicator")
+
+    def _domain_shares(self) -> dict[str, float]:
+        raw = {d: float(self.domain_weights.get(d, 1.0)) for d in self.domains}
+        total = sum(raw.values())
+        return {d: w / total for d, w in raw.items()}
+
+    def without(self, names: list[str]) -> Recipe:
+        """A copy of the recipe without the named indicators (domains left empty are dropped)."""
+        kept = tuple(i for i in self.indicators if i.name not in names)
+        if not kept:
+            raise InclusionGeoError(f"Removing {names} would leave recipe {self.name!r} empty.")
+        domains = {self.domain_of(i) for i in kept}
+        return Recipe(
+            name=self.name,
+            indicators=kept,
+            domain_weights={d: w for d, w in self.domain_weights.items() if d in domains},
+            normalisation=self.normalisation,
+            scope=self.scope,
+            description=self.description,
+            specs=self.specs,
+        )
+
+
+def _validate_recipe(recipe: Recipe) -> None:
+    where = f"recipe {recipe.name!r}"
+    if not recipe.indicators:
+        raise InclusionGeoError(f"{where} has no indicators; add at least one.")
+    if recipe.normalisation not in NORMALISATIONS:
+        raise InclusionGeoError(
+            f"{where}: normalisation {recipe.normalisation!r} is not one of {NORMALISATIONS}."
+        )
+    if recipe.scope not in SCOPES:
+        raise InclusionGeoError(f"{where}: scope {recipe.scope!r} is not one of {SCOPES}.")
+    names = [i.name for i in recipe.indicators]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InclusionGeoError(f"{where} lists {dupes} more than once; list each indicator once.")
+    for item in recipe.indicators:
+        if item.name not in recipe.specs and item.name not in CATALOGUE:
+            raise InclusionGeoError(
+                f"{where}: unknown indicator {item.name!r}. Known indicators: {sorted(CATALOGUE)};"
+                " or give its spec in the recipe's specs."
+            )
+        if item.direction is not None and item.direction not in DIRECTIONS:
+            raise InclusionGeoError(
+                f"{where}: indicator {item.name!r} has unknown direction {item.direction!r}; "
+                f"use one of {DIRECTIONS}."
+            )
+        if item.transform not in TRANSFORMS:
+            raise InclusionGeoError(
+                f"{where}: indicator {item.name!r} has unknown transform {item.transform!r}; "
+                f"use one of {TRANSFORMS}."
+            )
+        if not np.isfinite(item.weight) or item.weight < 0:
+            raise InclusionGeoError(
+                f"{where}: indicator {item.name!r} has weight {item.weight!r}; weights must be "
+                "zero or positive numbers (remove an indicator rather than weighting it negatively)."
+            )
+    domains = recipe.domains
+    for d in domains:
+        if sum(i.weight for i in recipe.indicators if recipe.domain_of(i) == d) <= 0:
+            raise InclusionGeoError(
+                f"{where}: every indicator in domain {d!r} has weight 0; give one a positive "
+                "weight or remove the domain."
+            )
+    unknown = sorted(set(recipe.domain_weights) - set(domains))
+    if unknown:
+        raise InclusionGeoError(
+            f"{where}: domain weights name {unknown}, which no indicator belongs to "
+            f"(domains: {domains})."
+        )
+    for d, w in recipe.domain_weights.items():
+        if not np.isfinite(w) or w < 0:
+            raise InclusionGeoError(f"{where}: domain {d!r} has weight {w!r}; use a number >= 0.")
+    if sum(float(recipe.domain_weights.get(d, 1.0)) for d in domains) <= 0:
+        raise InclusionGeoError(f"{where}: all domain weights are 0; give one a positive weight.")
+
+
+def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
+    """Build a :class:`Recipe` from a mapping in the TOML layout (see ``recipes/default.toml``)."""
+    allowed = {"name", "description", "normalisation", "scope", "domains", "indicators"}
+    extra = sorted(set(data) - allowed)
+    if extra:
+        raise InclusionGeoError(f"{source}: unknown key(s) {extra}; allowed keys: {sorted(allowed)}.")
+    raw = data.get("indicators")
+    if not isinstance(raw, Mapping) or not raw:
+        raise InclusionGeoError(
+            f"{source}: needs an [indicators.<name>] table for each indicator, e.g. "
+            "[indicators.pct_aged_75_plus] weight = 2."
+        )
+    items = []
+    for name, opts in raw.items():
+        opts = dict(opts or {})
+        bad = sorted(set(opts) - {"weight", "transform", "domain", "direction"})
+        if bad:
+            raise InclusionGeoError(
+                f"{source}: [indicators.{name}] has unknown key(s) {bad}; allowed: weight, "
+                "transform, domain, direction."
+            )
+        items.append(RecipeIndicator(name=name, **opts))
+    return Recipe(
+        name=str(data.get("name", source)),
+        description=str(data.get("description", "")),
+        indicators=tuple(items),
+        domain_weights={k: float(v) for k, v in dict(data.get("domains", {})).items()},
+        normalisation=str(data.get("normalisation", "minmax")),
+        scope=str(data.get("scope", "local")),
+    )
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read a recipe TOML file.
+
+    Example
+    -------
+    >>> from importlib import resources
+    >>> recipe = load_recipe(resources.files("inclusion_geo") / "recipes" / "default.toml")
+    >>> recipe.normalisation
+    'minmax'
+    """
+    path = Path(str(path))
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise InclusionGeoError(f"Recipe file {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InclusionGeoError(f"Recipe file {path} is not valid TOML: {exc}.") from None
+    return recipe_from_dict(data, source=str(path))
+
+
+def default_recipe() -> Recipe:
+    """The project's default recipe for Census 2021 era data (``recipes/default.toml``)."""
+    with resources.as_file(resources.files("inclusion_geo") / "recipes" / "default.toml") as p:
+        return load_recipe(p)
+
+
+# --- normalisation ---------------------------------------------------------------------------
+
+
+def normalise(
+    values: pd.Series,
+    *,
+    method: str = "minmax",
+    direction: str = "higher_is_risk",
+    reference: pd.Series | None = None,
+    transform: str = "none",
+) -> pd.Series:
+    """Normalise one indicator to a risk score where larger always means more risk.
+
+    Parameters
+    ----------
+    values
+        The indicator per area.
+    method
+        One of :data:`NORMALISATIONS` (see the module docstring for the formulas).
+    direction
+        ``higher_is_risk`` or ``lower_is_risk``.
+    reference
+        Comparison set the min/max, mean/sd or ranks come from; default ``values``.
+    transform
+        ``none`` or ``log`` (``log1p``, for non-negative values), applied to both.
+
+    Returns
+    -------
+    Series
+        Same index as ``values``.
+    """
+    if method not in NORMALISATIONS:
+        raise InclusionGeoError(f"method={method!r} is not one of {NORMALISATIONS}.")
+    if direction not in DIRECTIONS:
+        raise InclusionGeoError(f"direction={direction!r} is not one of {DIRECTIONS}.")
+    x = values.astype(float).to_numpy()
+    ref = x if reference is None else reference.dropna().astype(float).to_numpy()
+    if ref.size == 0:
+        raise DataQualityError(f"Indicator {values.name!r}: the comparison set has no values.")
+    if transform == "log":
+        if (x < 0).any() or (ref < 0).any():
+            raise DataQualityError(
+                f"Indicator {values.name!r} has negative values, so transform='log' is undefined; "
+                "use transform='none' for it."
+            )
+        x, ref = np.log1p(x), np.log1p(ref)
+    elif transform != "none":
+        raise InclusionGeoError(f"transform={transform!r} is not one of {TRANSFORMS}.")
+    if direction == "lower_is_risk":
+        x, ref = -x, -ref
+    lo, hi = ref.min(), ref.max()
+    constant = np.isclose(hi, lo, rtol=0, atol=1e-12 * max(1.0, abs(hi)))
+    if constant:
+        warnings.warn(
+            f"Indicator {values.name!r} has the same value in every area of the comparison set "
+            f"(zero variance), so it cannot separate areas: it scores "
+            f"{5 if method in ('rank', 'exponential') else 0} everywhere under {method!r}. "
+            "Consider removing it from the recipe or widening the scope.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if method == "minmax":
+        out = np.zeros_like(x) if constant else 10.0 * (x - lo) / (hi - lo)
+    elif method == "zscore":
+        out = np.zeros_like(x) if constant else (x - ref.mean()) / ref.std()
+    else:
+        sorted_ref = np.sort(ref)
+        below = np.searchsorted(sorted_ref, x, side="left")
+        upto = np.searchsorted(sorted_ref, x, side="right")
+        share = (below + upto) / 2.0 / sorted_ref.size  # mid-rank percentile in [0, 1]
+        if method == "rank":
+            out = 10.0 * share
+        else:
+            r = np.clip(share, 1e-12, 1.0)
+            out = -23.0 * np.log(1.0 - r * (1.0 - np.exp(-100.0 / 23.0))) / 10.0
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+# --- the index -------------------------------------------------------------------------------
+
+
+def score(
+    indicators: pd.DataFrame,
+    recipe: Recipe | None = None,
+    *,
+    reference: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Score areas with a recipe.
+
+    Parameters
+    ----------
+    indicators
+        Indicator values per area (from :func:`inclusion_geo.indicators.compute_indicators`).
+    recipe
+        Default: :func:`default_recipe`.
+    reference
+        Indicator values of the comparison set (e.g. every LSOA in England); needed when
+        ``recipe.scope == "reference"``.
+
+    Returns
+    -------
+    DataFrame
+        Same index as ``indicators``: ``score_<indicator>`` (0-10 oriented risk scores for
+        ``minmax``/``rank``), ``domain_<domain>``, ``risk_index``, ``risk_rank`` (1 = most at
+        risk), ``risk_decile`` (1 = most at risk 10 %) and ``risk_percentile``.
+
+    Raises
+    ------
+    MissingColumnsError
+        If an indicator of the recipe is not in ``indicators``.
+    DataQualityError
+        If a value is missing (the error names the areas and indicators), or the frame has fewer
+        than two areas.
+
+    Example
+    -------
+    >>> from inclusion_geo.datasets import load_demo_borough
+    >>> from inclusion_geo.indicators import compute_indicators
+    >>> scores = score(compute_indicators(load_demo_borough().counts))
+    >>> int(scores["risk_rank"].min()), int(scores["risk_decile"].max())
+    (1, 10)
+    """
+    from ._validate import require_columns, require_no_missing
+
+    recipe = recipe or default_recipe()
+    require_unique_index(indicators, what="indicators")
+    names = [i.name for i in recipe.indicators]
+    require_columns(indicators, names, what=f"indicators (for recipe {recipe.name!r})")
+    require_no_missing(indicators, names, what="indicators")
+    if len(indicators) < 2:
+        raise DataQualityError(
+            f"Only {len(indicators)} area(s) to score: a relative index needs at least two areas. "
+            "Widen the study area, or score against a national reference (scope='reference')."
+        )
+    if recipe.scope == "reference":
+        if reference is None:
+            raise InclusionGeoError(
+                f"Recipe {recipe.name!r} has scope='reference' but no reference= frame was given; "
+                "pass the indicator values of the comparison set (e.g. all of England)."
+            )
+        require_columns(reference, names, what="reference")
+    elif reference is not None:
+        raise InclusionGeoError(
+            f"reference= was given but recipe {recipe.name!r} has scope='local'; set the "
+            "recipe's scope to 'reference' to use it."
+        )
+    out = pd.DataFrame(index=indicators.index)
+    for item in recipe.indicators:
+        out[f"score_{item.name}"] = normalise(
+            indicators[item.name],
+            method=recipe.normalisation,
+            direction=recipe.direction_of(item),
+            reference=None if reference is None else reference[item.name],
+            transform=item.transform,
+        )
+    contrib = _contributions_from_scores(out, recipe)
+    weights = recipe.weights_table()
+    for domain in recipe.domains:
+        members = weights.index[weights["domain"] == domain]
+        share = weights.loc[members, "domain_share"].iloc[0]
+        out[f"domain_{domain}"] = contrib[members].sum(axis=1) / share
+    out["risk_index"] = contrib.sum(axis=1)
+    return out.join(rank_columns(out["risk_index"]))
+
+
+def rank_columns(index_values: pd.Series) -> pd.DataFrame:
+    """Rank (1 = highest value), decile (1 = top 10 %) and percentile of a score."""
+    n = len(index_values)
+    # ties broken by code so the ranking is reproducible
+    order = pd.DataFrame({"v": index_values.to_numpy(), "c": index_values.index.astype(str)})
+    order = order.sort_values(["v", "c"], ascending=[False, True])
+    position = np.empty(n, dtype=np.int64)
+    position[order.index.to_numpy()] = np.arange(1, n + 1)
+    decile = np.ceil(position * 10 / n).astype(np.int64)
+    percentile = 100.0 * (n - position) / max(n - 1, 1)
+    return pd.DataFrame(
+        {"risk_rank": position, "risk_decile": decile, "risk_percentile": percentile},
+        index=index_values.index,
+    )
+
+
+def _contributions_from_scores(scores: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
+    weights = recipe.weights_table()
+    return pd.DataFrame(
+        {
+            name: scores[f"score_{name}"] * weights.loc[name, "share_of_index"]
+            for name in weights.index
+        },
+        index=scores.index,
+    )
+
+
+def contributions(scores: pd.DataFrame, recipe: Recipe | None = None) -> pd.DataFrame:
+    """Each indicator's contribution to each area's index; rows add up to ``risk_index``.
+
+    Example
+    -------
+    >>> from inclusion_geo.datasets import load_demo_borough
+    >>> from inclusion_geo.indicators import compute_indicators
+    >>> s = score(compute_indicators(load_demo_borough().counts))
+    >>> bool(((contributions(s).sum(axis=1) - s["risk_index"]).abs() < 1e-9).all())
+    True
+    """
+    return _contributions_from_scores(scores, recipe or default_recipe())
+
+
+def top_barriers(
+    indicators: pd.DataFrame,
+    recipe: Recipe | None = None,
+    *,
+    n: int = 3,
+    place: str = "the study area",
+    min_share_pct: float = 25.0,
+) -> pd.Series:
+    """A plain-English list of each area's top barriers.
+
+    An indicator is a barrier for an area when the area is among the ``min_share_pct`` % most at
+    risk on it; the ``n`` with the highest percentile are named, worst first, e.g.
+    ``"Aged 75+ 14.1% (top 3% of Leeds)"``.
+    """
+    recipe = recipe or default_recipe()
+    parts: dict[str, pd.Series] = {}
+    pct: dict[str, pd.Series] = {}
+    for item in recipe.indicators:
+        if item.weight <= 0:
+            continue
+        spec = recipe.spec(item.name)
+        values = indicators[item.name].astype(float)
+        oriented = values if recipe.direction_of(item) == "higher_is_risk" else -values
+        # share of areas at least as much at risk: 100 * (n_at_least) / n
+        top_share = 100.0 * oriented.rank(ascending=False, method="max") / len(oriented)
+        pct[item.name] = top_share
+        parts[item.name] = values.map(lambda v, s=spec: _fmt_value(v, s.unit)).radd(
+            f"{spec.label} "
+        ) + top_share.map(lambda t: f" (worst {max(1, round(t))}% of {place})")
+    pct_frame = pd.DataFrame(pct)
+    text = pd.DataFrame(parts)
+    out = []
+    for code in indicators.index:
+        row = pct_frame.loc[code]
+        chosen = row[row <= min_share_pct].sort_values(kind="stable").index[:n]
+        out.append("; ".join(text.loc[code, chosen]) if len(chosen) else "no single barrier stands out")
+    return pd.Series(out, index=indicators.index, name="top_barriers")
+
+
+def _fmt_value(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit == "Mbit/s":
+        return f"{value:.0f} Mbit/s"
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
