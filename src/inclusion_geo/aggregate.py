@@ -67,20 +67,26 @@ def rollup(
             "means need residents in every area."
         )
     groups = areas[by]
-    out = pd.DataFrame({"n_areas": areas.groupby(by).size(), "population": pop.groupby(groups).sum()})
+    out = pd.DataFrame(
+        {"n_areas": areas.groupby(by).size(), "population": pop.groupby(groups).sum()}
+    )
     for col in intensive_variables:
         out[col] = (areas[col].astype(float) * pop).groupby(groups).sum() / out["population"]
     for col in extensive_variables:
         out[col] = areas[col].groupby(groups).sum()
     if top_decile_column in areas.columns:
         top = areas[top_decile_column] == 1
-        out["pct_pop_top_decile"] = 100.0 * pop.where(top, 0.0).groupby(groups).sum() / out["population"]
+        out["pct_pop_top_decile"] = (
+            100.0 * pop.where(top, 0.0).groupby(groups).sum() / out["population"]
+        )
         out["n_top_decile_areas"] = top.groupby(groups).sum().astype(np.int64)
     if hotspot_column and hotspot_column in areas.columns:
         hot = areas[hotspot_column].astype(str).str.startswith("Hot spot")
         out["n_hotspot_areas"] = hot.groupby(groups).sum().astype(np.int64)
     if priority_column and priority_column in areas.columns:
-        out["n_priority_areas"] = (areas[priority_column] <= 2).groupby(groups).sum().astype(np.int64)
+        out["n_priority_areas"] = (
+            (areas[priority_column] <= 2).groupby(groups).sum().astype(np.int64)
+        )
     if "risk_index" in areas.columns:
         out["max_risk_index"] = areas["risk_index"].groupby(groups).max()
         if "risk_index" in intensive_variables:

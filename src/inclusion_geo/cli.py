@@ -27,7 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         "borough (no download needed).",
     )
     run.add_argument("--out", required=True, help="folder to write the outputs to (new or empty)")
-    run.add_argument("--seed", type=int, default=0, help="random seed for the demo and permutations")
+    run.add_argument(
+        "--seed", type=int, default=0, help="random seed for the demo and permutations"
+    )
     run.add_argument(
         "--permutations", type=int, default=999, help="permutations for hotspot inference"
     )
@@ -56,8 +58,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     try:
-        from .report import _check_out_dir
         from pathlib import Path
+
+        from .report import _check_out_dir
 
         _check_out_dir(Path(args.out).expanduser().absolute())
         with warnings.catch_warnings(record=True) as caught:
@@ -71,7 +74,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
     elapsed = time.perf_counter() - start
     print(f"{result.title}")
-    print(f"{len(result.areas)} areas, {len(result.wards)} wards, {len(result.assets)} assets; done in {elapsed:.1f} s")
+    print(
+        f"{len(result.areas)} areas, {len(result.wards)} wards, {len(result.assets)} assets; done in {elapsed:.1f} s"
+    )
     print("Wrote:")
     for name, path in paths.items():
         print(f"  {name:<20} {path}")

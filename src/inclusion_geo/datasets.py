@@ -440,7 +440,9 @@ def _assets(rng: np.random.Generator, areas: gpd.GeoDataFrame, g: pd.DataFrame) 
     pop = areas["population"].to_numpy(dtype=float)
     weights = {
         "population": pop * (1 - 0.6 * g["rural"].to_numpy()),
-        "deprivation": pop * (0.2 + g["deprivation"].to_numpy()) * (1 - 0.7 * g["rural"].to_numpy()),
+        "deprivation": pop
+        * (0.2 + g["deprivation"].to_numpy())
+        * (1 - 0.7 * g["rural"].to_numpy()),
         "urban": pop * g["urban"].to_numpy() ** 3,
     }
     serial = 0

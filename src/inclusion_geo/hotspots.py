@@ -281,7 +281,9 @@ def local_statistics(
     out["hotspot_class"] = hotspot_classes(out["gi_z"], out["gi_q"])
     significant = out["moran_q"] <= alpha
     names = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
-    out["cluster_class"] = np.where(significant, out["moran_quadrant"].map(names), "Not significant")
+    out["cluster_class"] = np.where(
+        significant, out["moran_quadrant"].map(names), "Not significant"
+    )
     return out.reindex(values.index)
 
 
@@ -407,7 +409,9 @@ def global_moran(
     i_obs = (n / s0) * (z @ (Wr @ z)) / (z @ z)
     ei = -1.0 / (n - 1)
     s1 = 0.5 * float(((Wr + Wr.T).power(2)).sum())
-    s2 = float(((np.asarray(Wr.sum(axis=1)).ravel() + np.asarray(Wr.sum(axis=0)).ravel()) ** 2).sum())
+    s2 = float(
+        ((np.asarray(Wr.sum(axis=1)).ravel() + np.asarray(Wr.sum(axis=0)).ravel()) ** 2).sum()
+    )
     vi = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - ei**2
     z_norm = (i_obs - ei) / np.sqrt(vi)
     rng = np.random.default_rng(seed)

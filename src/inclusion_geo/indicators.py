@@ -52,8 +52,12 @@ class IndicatorSpec:
         return (self.numerator,) if self.denominator is None else (self.numerator, self.denominator)
 
 
-def _pct(name, label, num, den, domain, source, vintage, description="", direction="higher_is_risk"):
-    return IndicatorSpec(name, label, num, den, "%", direction, domain, source, vintage, description)
+def _pct(
+    name, label, num, den, domain, source, vintage, description="", direction="higher_is_risk"
+):
+    return IndicatorSpec(
+        name, label, num, den, "%", direction, domain, source, vintage, description
+    )
 
 
 CATALOGUE: dict[str, IndicatorSpec] = {

@@ -23,6 +23,8 @@ import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
@@ -53,7 +55,7 @@ TILES = {
 }
 SCHEMES = {
     "quantiles": lambda y, k: mapclassify.Quantiles(y, k=k),
-    "natural_breaks": lambda y, k: mapclassify.FisherJenks(y, k=k),
+    "natural_breaks": lambda y, k: _fisher_jenks(y, k),
     "equal_interval": lambda y, k: mapclassify.EqualInterval(y, k=k),
 }
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness
@@ -76,6 +78,18 @@ CLUSTER_COLOURS = {
 }
 
 _LEGEND_KEY = "_inclusion_geo_legends"
+
+
+def _fisher_jenks(y: np.ndarray, k: int):
+    """Fisher-Jenks natural breaks; sampled above 2,000 values (exact is O(k n^2))."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # without numba mapclassify warns it is slow; at these sizes it is not
+        warnings.filterwarnings("ignore", message="Numba not installed", category=UserWarning)
+        if y.size > 2000:
+            return mapclassify.FisherJenksSampled(y, k=k, pct=min(1.0, 2000 / y.size))
+        return mapclassify.FisherJenks(y, k=k)
 
 
 def _e(value: object) -> str:
@@ -251,7 +265,10 @@ def add_choropleth(
     web = to_web_geometry(areas, simplify_m=simplify_m)
     _geojson_layer(m, web, colours, name=name, tooltip=tooltip or DEFAULT_AREA_TOOLTIP, show=show)
     lower = [values.min(), *classifier.bins[:-1]]
-    items = [(c, f"{lo:,.2f} to {hi:,.2f}") for c, lo, hi in zip(palette_hex, lower, classifier.bins, strict=True)]
+    items = [
+        (c, f"{lo:,.2f} to {hi:,.2f}")
+        for c, lo, hi in zip(palette_hex, lower, classifier.bins, strict=True)
+    ]
     _register_legend(m, name, f"{name} ({scheme.replace('_', ' ')})", items)
     return m
 
@@ -262,7 +279,9 @@ def _add_categorical(m, areas, column, colours, *, name, tooltip, show, simplify
     fill = areas[column].map(colours)
     _geojson_layer(m, web, fill, name=name, tooltip=tooltip or DEFAULT_AREA_TOOLTIP, show=show)
     present = set(areas[column])
-    _register_legend(m, name, name, [(c, label) for label, c in colours.items() if label in present])
+    _register_legend(
+        m, name, name, [(c, label) for label, c in colours.items() if label in present]
+    )
     return m
 
 
@@ -278,7 +297,14 @@ def add_hotspots(
 ) -> folium.Map:
     """Gi* hot and cold spots, 99/95/90 % confidence (ColorBrewer RdBu)."""
     return _add_categorical(
-        m, areas, column, HOTSPOT_COLOURS, name=name, tooltip=tooltip, show=show, simplify_m=simplify_m
+        m,
+        areas,
+        column,
+        HOTSPOT_COLOURS,
+        name=name,
+        tooltip=tooltip,
+        show=show,
+        simplify_m=simplify_m,
     )
 
 
@@ -294,7 +320,14 @@ def add_clusters(
 ) -> folium.Map:
     """Local Moran's I cluster classes (High-High, Low-Low, High-Low, Low-High)."""
     return _add_categorical(
-        m, areas, column, CLUSTER_COLOURS, name=name, tooltip=tooltip, show=show, simplify_m=simplify_m
+        m,
+        areas,
+        column,
+        CLUSTER_COLOURS,
+        name=name,
+        tooltip=tooltip,
+        show=show,
+        simplify_m=simplify_m,
     )
 
 
@@ -337,7 +370,12 @@ def add_wards(
     group = folium.FeatureGroup(name=_e(name), show=show)
     folium.GeoJson(
         _features(web, props),
-        style_function=lambda f: {"fill": False, "color": "#333333", "weight": 1.6, "dashArray": "4 3"},
+        style_function=lambda f: {
+            "fill": False,
+            "color": "#333333",
+            "weight": 1.6,
+            "dashArray": "4 3",
+        },
         tooltip=folium.GeoJsonTooltip(fields=["ward"], aliases=["Ward"]),
     ).add_to(group)
     group.add_to(m)
@@ -374,33 +412,40 @@ def add_assets(
     show: bool = True,
 ) -> folium.Map:
     """Community assets as circle markers, one toggleable layer per category (Okabe-Ito colours),
-    clustered when a category has more than 100 points (or as ``cluster`` says)."""
+    clustered when a category has more than 100 points (or as ``cluster`` says).
+
+    Each category is one GeoJSON layer (not one script per marker), so thousands of assets stay
+    light. Popups show name, category, type, source, opening hours, internet and wheelchair
+    access and operator where known; every value is escaped.
+    """
     require_columns(assets, ["name", "category"], what="assets")
     web = to_web_geometry(assets)
-    cats = list(categories) if categories is not None else sorted(web["category"].astype(str).unique())
-    items = []
+    cats = (
+        list(categories) if categories is not None else sorted(web["category"].astype(str).unique())
+    )
     for i, cat in enumerate(cats):
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         subset = web[web["category"] == cat]
-        layer_name = f"Assets: {cat.replace('_', ' ')} ({len(subset)})"
+        label = cat.replace("_", " ")
+        layer_name = f"Assets: {label} ({len(subset)})"
         group = folium.FeatureGroup(name=_e(layer_name), show=show)
         use_cluster = len(subset) > 100 if cluster is None else cluster
-        target = folium.plugins.MarkerCluster(name=_e(layer_name)).add_to(group) if use_cluster else group
-        for _, row in subset.iterrows():
-            folium.CircleMarker(
-                location=[round(row.geometry.y, 5), round(row.geometry.x, 5)],
-                radius=6,
-                color="#222222",
-                weight=1,
-                fill=True,
-                fill_color=colour,
-                fill_opacity=0.95,
-                popup=folium.Popup(_popup_html(row), max_width=320),
-                tooltip=folium.Tooltip(_e(row.get("name"))),
-            ).add_to(target)
+        target = folium.plugins.MarkerCluster(control=False).add_to(group) if use_cluster else group
+        geo = json.loads(subset.geometry.to_json(drop_id=True))
+        for feature, (_, row) in zip(geo["features"], subset.iterrows(), strict=True):
+            # already-escaped HTML: the popup and tooltip insert these strings as HTML
+            feature["properties"] = {"popup": _popup_html(row), "label": _e(row.get("name"))}
+        folium.GeoJson(
+            geo,
+            marker=folium.CircleMarker(
+                radius=6, color="#222222", weight=1, fill=True, fill_color=colour, fill_opacity=0.95
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+            popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+            highlight_function=None,
+        ).add_to(target)
         group.add_to(m)
-        items.append((colour, cat.replace("_", " ")))
-        _register_legend(m, layer_name, layer_name, [("dot:" + colour, cat.replace("_", " "))])
+        _register_legend(m, layer_name, layer_name, [("dot:" + colour, label)])
     return m
 
 
@@ -431,7 +476,9 @@ def add_catchments(
     return m
 
 
-def add_search(m: folium.Map, areas: gpd.GeoDataFrame, *, fields: Sequence[str] = ("name", "ward_name")):
+def add_search(
+    m: folium.Map, areas: gpd.GeoDataFrame, *, fields: Sequence[str] = ("name", "ward_name")
+):
     """A search box over area and ward names (leaflet-search)."""
     present = [f for f in fields if f in areas.columns]
     web = to_web_geometry(areas, simplify_m=10.0)
@@ -478,7 +525,9 @@ def finish_map(m: folium.Map, *, fullscreen: bool = True) -> folium.Map:
         ".ig-sw{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #777}"
         ".ig-dot{border-radius:50%}</style>"
     )
-    m.get_root().html.add_child(folium.Element(css + "<div class='ig-legends'>" + "".join(blocks) + "</div>"))
+    m.get_root().html.add_child(
+        folium.Element(css + "<div class='ig-legends'>" + "".join(blocks) + "</div>")
+    )
     # show a legend only while its layer is switched on
     script = f"""
     (function() {{
@@ -502,13 +551,26 @@ def finish_map(m: folium.Map, *, fullscreen: bool = True) -> folium.Map:
       setTimeout(sync, 0);
     }})();
     """
-    m.get_root().script.add_child(folium.Element(script))
+    m.add_child(_Script(script))
     return m
+
+
+class _Script(MacroElement):
+    """JavaScript run after the map and its layers exist (rendered as a child of the map)."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str):
+        super().__init__()
+        self._name = "IgScript"
+        self.code = code
 
 
 def _swatch(colour: str) -> str:
     if colour.startswith("outline-dash:"):
-        return f"<span class='ig-sw' style='border:2px dashed {colour[13:]};background:none'></span>"
+        return (
+            f"<span class='ig-sw' style='border:2px dashed {colour[13:]};background:none'></span>"
+        )
     if colour.startswith("outline:"):
         return f"<span class='ig-sw' style='border:2px solid {colour[8:]};background:none'></span>"
     if colour.startswith("dot:"):
@@ -529,7 +591,13 @@ _STATIC = {
     "Leaflet.Search.js": "leaflet-search.min.js",
     "Leaflet.Search.css": "leaflet-search.min.css",
 }
-_MIME = {".js": "text/javascript", ".css": "text/css", ".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml"}
+_MIME = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+}
 
 
 def _data_uri(filename: str) -> str:

@@ -218,7 +218,9 @@ def run_stage_two(
         centroids, assets, k=3, categories=suitable_list, circuity=circuity
     )
     nearest_text = nearest.groupby("area", sort=False).apply(
-        lambda g: "; ".join(f"{n} ({_distance(d)})" for n, d in zip(g["name"], g["distance_m"], strict=True)),
+        lambda g: "; ".join(
+            f"{n} ({_distance(d)})" for n, d in zip(g["name"], g["distance_m"], strict=True)
+        ),
         include_groups=False,
     )
     table = areas[["name", "ward_code", "ward_name"]].copy()
@@ -232,7 +234,9 @@ def run_stage_two(
         table["data_label"] = label
     ranked = gpd.GeoDataFrame(table, geometry=areas.geometry.reindex(table.index), crs=areas.crs)
 
-    rates = [c for c in indicators.columns] + [c for c in scores.columns if c.startswith(("domain_", "risk_index"))]
+    rates = [c for c in indicators.columns] + [
+        c for c in scores.columns if c.startswith(("domain_", "risk_index"))
+    ]
     wards = rollup(
         ranked,
         by="ward_code",
@@ -250,7 +254,9 @@ def run_stage_two(
         areas=ranked,
         wards=wards,
         assets=assets,
-        ward_boundaries=None if ward_boundaries is None else to_bng(ward_boundaries, what="ward_boundaries"),
+        ward_boundaries=None
+        if ward_boundaries is None
+        else to_bng(ward_boundaries, what="ward_boundaries"),
         recipe=recipe,
         weights=weights,
         global_moran=moran,

@@ -55,9 +55,13 @@ def risk_level(risk_decile: pd.Series, hotspot_class: pd.Series) -> pd.Series:
     return pd.Series(level, index=risk_decile.index, name="risk_level")
 
 
-def access_level(distance_m: pd.Series, *, short_m: float = 800.0, long_m: float = 1600.0) -> pd.Series:
+def access_level(
+    distance_m: pd.Series, *, short_m: float = 800.0, long_m: float = 1600.0
+) -> pd.Series:
     """``good`` / ``fair`` / ``poor`` from the distance to the nearest suitable asset."""
-    level = np.select([distance_m <= short_m, distance_m <= long_m], ["good", "fair"], default="poor")
+    level = np.select(
+        [distance_m <= short_m, distance_m <= long_m], ["good", "fair"], default="poor"
+    )
     return pd.Series(level, index=distance_m.index, name="access_level")
 
 
@@ -88,7 +92,8 @@ def priority_areas(
     out["risk_level"] = risk_level(out["risk_decile"], out["hotspot_class"])
     out["access_level"] = access_level(out[distance_column], short_m=short_m, long_m=long_m)
     out["priority_band"] = [
-        int(PRIORITY_MATRIX.loc[r, a]) for r, a in zip(out["risk_level"], out["access_level"], strict=True)
+        int(PRIORITY_MATRIX.loc[r, a])
+        for r, a in zip(out["risk_level"], out["access_level"], strict=True)
     ]
     out["priority_label"] = out["priority_band"].map(BAND_LABELS)
     out = out.sort_values(
@@ -105,5 +110,7 @@ def _reason(row: pd.Series, distance_column: str) -> str:
     where = f"{dist / 1000:.1f} km" if dist >= 1000 else f"{dist:.0f} m"
     barriers = row.get("top_barriers", "")
     lead = f"{row['risk_level'].capitalize()} risk (decile {int(row['risk_decile'])}{hot})"
-    tail = f"; barriers: {barriers}" if barriers and barriers != "no single barrier stands out" else ""
+    tail = (
+        f"; barriers: {barriers}" if barriers and barriers != "no single barrier stands out" else ""
+    )
     return f"{lead}; nearest digital support {where} away ({row['access_level']} access){tail}."

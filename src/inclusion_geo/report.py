@@ -58,11 +58,17 @@ def priority_table(result: StageTwoResult) -> pd.DataFrame:
     out = pd.DataFrame(index=areas.index)
     for col, new in PRIORITY_COLUMNS.items():
         out[new] = areas.index.to_numpy() if col == "__code__" else areas[col].to_numpy()
-    access_cols = [c for c in areas.columns if (c.startswith(("dist_", "n_")) and c != "dist_any_m")]
+    access_cols = [
+        c for c in areas.columns if (c.startswith(("dist_", "n_")) and c != "dist_any_m")
+    ]
     access_cols += [c for c in areas.columns if c.startswith("e2sfca_")]
     for col in access_cols:
         out[col] = areas[col].to_numpy()
-    for col in ["risk_index", "dist_nearest_support_m", *[c for c in access_cols if c.startswith(("dist_", "e2sfca_"))]]:
+    for col in [
+        "risk_index",
+        "dist_nearest_support_m",
+        *[c for c in access_cols if c.startswith(("dist_", "e2sfca_"))],
+    ]:
         out[col] = out[col].round(3 if col == "risk_index" else 0)
     if result.label:
         out["data_label"] = result.label
@@ -78,7 +84,10 @@ def ward_table(result: StageTwoResult) -> pd.DataFrame:
 
 
 def _header_lines(result: StageTwoResult) -> list[str]:
-    lines = [result.title, f"Recipe: {result.recipe.name} ({result.recipe.normalisation}, {result.recipe.scope} scope)"]
+    lines = [
+        result.title,
+        f"Recipe: {result.recipe.name} ({result.recipe.normalisation}, {result.recipe.scope} scope)",
+    ]
     lines += [f"Source - {k}: {v}" for k, v in result.sources.items()]
     return lines
 
@@ -108,7 +117,9 @@ def summary_text(result: StageTwoResult) -> str:
         "",
     ]
     for _, row in a.head(10).iterrows():
-        lines.append(f"{int(row['priority_rank'])}. **{row['name']}** ({row['ward_name']}): {row['reason']}")
+        lines.append(
+            f"{int(row['priority_rank'])}. **{row['name']}** ({row['ward_name']}): {row['reason']}"
+        )
     lines += ["", "## Wards by average risk", ""]
     for code, row in w.head(5).iterrows():
         flag = " (average hides a top-decile area)" if row.get("hides_extremes", False) else ""
@@ -163,10 +174,14 @@ def _check_out_dir(out: Path) -> None:
     while not probe.exists():
         probe = probe.parent
     if not os.access(probe, os.W_OK):
-        raise InclusionGeoError(f"--out {out}: cannot write in {probe}. Choose a folder you can write to.")
+        raise InclusionGeoError(
+            f"--out {out}: cannot write in {probe}. Choose a folder you can write to."
+        )
 
 
-def write_outputs(result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none") -> dict[str, Path]:
+def write_outputs(
+    result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none"
+) -> dict[str, Path]:
     """Write ``map.html``, ``priority_areas.csv`` / ``.xlsx``, ``wards.csv`` and ``summary.md``.
 
     Everything is written to a temporary folder beside ``out_dir`` and moved into place only

@@ -214,7 +214,9 @@ def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
     allowed = {"name", "description", "normalisation", "scope", "domains", "indicators"}
     extra = sorted(set(data) - allowed)
     if extra:
-        raise InclusionGeoError(f"{source}: unknown key(s) {extra}; allowed keys: {sorted(allowed)}.")
+        raise InclusionGeoError(
+            f"{source}: unknown key(s) {extra}; allowed keys: {sorted(allowed)}."
+        )
     raw = data.get("indicators")
     if not isinstance(raw, Mapping) or not raw:
         raise InclusionGeoError(
@@ -485,7 +487,8 @@ def top_barriers(
     """A plain-English list of each area's top barriers.
 
     An indicator is a barrier for an area when the area is among the ``min_share_pct`` % most at
-    risk on it; the ``n`` with the highest percentile are named, worst first, e.g.
+    risk on it; the ``n`` with the highest percentile are named, worst first (ties go to the
+    indicator with the larger share of the index), e.g.
     ``"Aged 75+ 14.1% (top 3% of Leeds)"``.
     """
     recipe = recipe or default_recipe()
@@ -505,11 +508,16 @@ def top_barriers(
         ) + top_share.map(lambda t: f" (worst {max(1, round(t))}% of {place})")
     pct_frame = pd.DataFrame(pct)
     text = pd.DataFrame(parts)
+    # ties in percentile go to the indicator with more weight in the index
+    share = recipe.weights_table()["share_of_index"].reindex(pct_frame.columns)
     out = []
     for code in indicators.index:
         row = pct_frame.loc[code]
-        chosen = row[row <= min_share_pct].sort_values(kind="stable").index[:n]
-        out.append("; ".join(text.loc[code, chosen]) if len(chosen) else "no single barrier stands out")
+        keyed = pd.DataFrame({"pct": row, "share": -share})[row <= min_share_pct]
+        chosen = keyed.sort_values(["pct", "share"], kind="stable").index[:n]
+        out.append(
+            "; ".join(text.loc[code, chosen]) if len(chosen) else "no single barrier stands out"
+        )
     return pd.Series(out, index=indicators.index, name="top_barriers")
 
 

@@ -1,0 +1,141 @@
+import esda
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from inclusion_geo._errors import DataQualityError
+from inclusion_geo.hotspots import (
+    benjamini_hochberg,
+    build_weights,
+    global_moran,
+    hotspot_classes,
+    local_statistics,
+)
+
+
+def grid(n=5, gap=0.0):
+    """n x n squares of 100 m; with gap > 0 the squares do not touch."""
+    cells = [
+        box(x * 100, y * 100, x * 100 + 100 - gap, y * 100 + 100 - gap)
+        for y in range(n)
+        for x in range(n)
+    ]
+    idx = pd.Index([f"E01{i:06d}" for i in range(n * n)], name="lsoa11cd")
+    return gpd.GeoDataFrame(geometry=cells, index=idx, crs="EPSG:27700")
+
+
+def test_queen_on_a_grid_by_hand():
+    w = build_weights(grid(3))
+    card = dict(zip(w.ids, w.cardinalities, strict=True))
+    assert card["E01000004"] == 8  # centre
+    assert card["E01000000"] == 3  # corner
+    assert card["E01000001"] == 5  # edge
+    assert w.method == "queen" and w.n_knn_joined == 0
+    assert (w.matrix != w.matrix.T).nnz == 0
+
+
+def test_boundaries_that_do_not_touch_fall_back_to_tolerant_contiguity():
+    w = build_weights(grid(3, gap=3.0))  # 3 m slivers between every pair
+    assert w.method == "tolerant" and w.tolerance_m == 5.0
+    assert dict(zip(w.ids, w.cardinalities, strict=True))["E01000004"] == 8
+    assert "without a neighbour" in w.report
+
+
+def test_islands_are_joined_to_their_nearest_area():
+    g = grid(3)
+    far = gpd.GeoDataFrame(
+        geometry=[box(5000, 5000, 5100, 5100)],
+        index=pd.Index(["E01999999"], name="lsoa11cd"),
+        crs=g.crs,
+    )
+    w = build_weights(pd.concat([g, far]))
+    assert w.n_knn_joined == 1
+    assert w.cardinalities.min() >= 1
+
+
+def test_gi_star_and_local_moran_agree_with_esda(demo):
+    y = demo.counts["imd_score"]
+    w = build_weights(demo.areas)
+    ours = local_statistics(y, w, permutations=999, seed=7)
+    lw = w.to_libpysal()
+    gi = esda.G_Local(
+        y.to_numpy(),
+        libpysal.weights.fill_diagonal(lw, 1.0),
+        transform="B",
+        star=True,
+        permutations=999,
+        seed=7,
+    )
+    np.testing.assert_allclose(ours["gi_z"], gi.Zs, atol=1e-9)
+    np.testing.assert_allclose(ours["gi_star"], gi.Gs, atol=1e-12)
+    lw.transform = "r"
+    lm = esda.Moran_Local(y.to_numpy(), lw, permutations=999, seed=7)
+    np.testing.assert_allclose(ours["moran_i"], lm.Is, atol=1e-9)
+    # quadrants follow esda's numbering (1 HH, 2 LH, 3 LL, 4 HL)
+    assert (ours["moran_quadrant"].to_numpy() == lm.q).all()
+    # permutation p-values: different random draws, same distribution
+    for col, ref in [("gi_p_sim", gi.p_sim), ("moran_p_sim", lm.p_sim)]:
+        assert np.corrcoef(ours[col], ref)[0, 1] > 0.98
+        assert np.abs(ours[col].to_numpy() - ref).max() < 0.08
+        assert ((ours[col] <= 0.05) == (ref <= 0.05)).mean() > 0.9
+
+
+def test_permutation_p_values_are_seeded(demo):
+    y = demo.counts["imd_score"]
+    w = build_weights(demo.areas)
+    a = local_statistics(y, w, permutations=99, seed=1)
+    b = local_statistics(y, w, permutations=99, seed=1)
+    c = local_statistics(y, w, permutations=99, seed=2)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["gi_p_sim"].equals(c["gi_p_sim"])
+
+
+def test_permutation_null_is_uniform_for_random_values():
+    """Under spatial randomness, p_sim should not pile up near 0."""
+    g = grid(12)
+    rng = np.random.default_rng(0)
+    y = pd.Series(rng.normal(size=len(g)), index=g.index, name="noise")
+    res = local_statistics(y, build_weights(g), permutations=499, seed=3)
+    assert (res["gi_p_sim"] <= 0.05).mean() < 0.15
+    assert (res["gi_q"] <= 0.05).sum() <= 3
+
+
+def test_global_moran_matches_esda(demo):
+    y = demo.counts["imd_score"]
+    w = build_weights(demo.areas)
+    ours = global_moran(y, w, permutations=99)
+    lw = w.to_libpysal()
+    lw.transform = "r"
+    ref = esda.Moran(y.to_numpy(), lw, permutations=0)
+    assert ours["I"] == pytest.approx(ref.I, abs=1e-12)
+    assert ours["z_norm"] == pytest.approx(ref.z_norm, abs=1e-9)
+    assert ours["p_norm"] == pytest.approx(ref.p_norm, rel=1e-6)
+
+
+def test_benjamini_hochberg_by_hand():
+    p = pd.Series([0.01, 0.04, 0.03, 0.20])
+    # sorted 0.01,0.03,0.04,0.20 -> 0.04,0.06,0.0533,0.20 -> monotone 0.04,0.0533,0.0533,0.20
+    np.testing.assert_allclose(benjamini_hochberg(p), [0.04, 0.16 / 3, 0.16 / 3, 0.2])
+
+
+def test_hotspot_classes():
+    z = pd.Series([3.0, 2.0, 1.7, 0.5, -2.0])
+    p = pd.Series([0.001, 0.03, 0.08, 0.5, 0.009])
+    assert hotspot_classes(z, p).tolist() == [
+        "Hot spot (99%)", "Hot spot (95%)", "Hot spot (90%)", "Not significant", "Cold spot (99%)"
+    ]  # fmt: skip
+
+
+def test_bad_inputs(demo):
+    w = build_weights(demo.areas)
+    y = demo.counts["imd_score"].copy()
+    with pytest.raises(DataQualityError, match="same value"):
+        local_statistics(y * 0 + 1, w)
+    y.iloc[3] = np.nan
+    with pytest.raises(DataQualityError, match="missing"):
+        local_statistics(y, w)
+    with pytest.raises(DataQualityError, match="at least three"):
+        build_weights(grid(1))

@@ -1,0 +1,71 @@
+import pandas as pd
+import pytest
+
+from inclusion_geo import run_demo, run_stage_two
+from inclusion_geo._errors import InclusionGeoError, MissingColumnsError, VintageMismatchError
+
+
+def test_every_area_ranked_once_and_every_ward_present(demo_result, demo):
+    a = demo_result.areas
+    assert sorted(a["priority_rank"]) == list(range(1, len(demo.areas) + 1))
+    assert set(a.index) == set(demo.areas.index)
+    assert a["priority_rank"].is_monotonic_increasing
+    assert a["reason"].str.len().min() > 20
+    assert a["nearest_support"].notna().all()
+    assert (a["data_label"] == "synthetic demo data").all()
+    assert a.crs.to_epsg() == 27700
+
+
+def test_risk_concentrates_in_space_on_the_demo(demo_result):
+    assert demo_result.global_moran["I"] > 0.3
+    assert demo_result.areas["hotspot_class"].str.startswith("Hot spot").sum() > 10
+    assert 0 <= demo_result.coverage["share_covered"] <= 1
+
+
+def test_same_seed_gives_identical_tables():
+    one, two = run_demo(5, permutations=99), run_demo(5, permutations=99)
+    pd.testing.assert_frame_equal(one.priority_table(), two.priority_table())
+    pd.testing.assert_frame_equal(one.wards, two.wards)
+
+
+def test_inputs_are_not_mutated(demo):
+    before = demo.counts.copy(), demo.areas.copy(), demo.assets.copy()
+    run_stage_two(demo.areas, demo.counts, demo.assets, centroids=demo.centroids, permutations=0)
+    pd.testing.assert_frame_equal(demo.counts, before[0])
+    assert demo.areas.equals(before[1]) and demo.assets.equals(before[2])
+
+
+def test_bad_arguments_name_the_problem(demo):
+    with pytest.raises(MissingColumnsError, match="ward_code"):
+        run_stage_two(
+            demo.areas.drop(columns="ward_code"), demo.counts, demo.assets, centroids=demo.centroids
+        )
+    with pytest.raises(InclusionGeoError, match="cover different areas"):
+        run_stage_two(demo.areas, demo.counts.iloc[:-3], demo.assets, centroids=demo.centroids)
+    wrong = demo.counts.rename_axis("lsoa11cd")
+    with pytest.raises(VintageMismatchError, match="lsoa11cd"):
+        run_stage_two(demo.areas, wrong, demo.assets, centroids=demo.centroids)
+    with pytest.raises(InclusionGeoError, match="suitable"):
+        run_stage_two(
+            demo.areas, demo.counts, demo.assets, centroids=demo.centroids, suitable=["gym"]
+        )
+    with pytest.raises(InclusionGeoError, match="catchments_m"):
+        run_stage_two(
+            demo.areas, demo.counts, demo.assets, centroids=demo.centroids, catchments_m=(900, 800)
+        )
+    with pytest.raises(TypeError, match="GeoDataFrame"):
+        run_stage_two(pd.DataFrame(demo.areas), demo.counts, demo.assets)
+
+
+def test_missing_centroids_warns(demo):
+    with pytest.warns(UserWarning, match="population-weighted centroids"):
+        run_stage_two(demo.areas, demo.counts, demo.assets, permutations=0)
+
+
+def test_result_map_and_summary(demo_result):
+    m = demo_result.map()
+    html = m.get_root().render()
+    assert "synthetic demo data" in html
+    assert "synthetic demo data" in demo_result.summary()
+    table = demo_result.priority_table()
+    assert table["priority_rank"].tolist() == list(range(1, len(table) + 1))
