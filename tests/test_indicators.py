@@ -7,7 +7,7 @@ from inclusion_geo.indicators import CATALOGUE, IndicatorSpec, compute_indicator
 
 def counts():
     return pd.DataFrame(
-        {"residents": [100, 200, 50], "aged_65_plus": [10, 50, 0], "imd_score": [5.0, 30.0, 12.5]},
+        {"age_base": [100, 200, 50], "aged_65_plus": [10, 50, 0], "imd_score": [5.0, 30.0, 12.5]},
         index=pd.Index(["E01000001", "E01000002", "E01000003"], name="lsoa11cd"),
     )
 
@@ -40,7 +40,7 @@ def test_catalogue_covers_the_issue_list():
 
 def test_zero_denominator_names_the_areas():
     c = counts()
-    c.loc["E01000003", "residents"] = 0
+    c.loc["E01000003", "age_base"] = 0
     with pytest.raises(DataQualityError, match="E01000003"):
         compute_indicators(c, ["pct_aged_65_plus"])
 

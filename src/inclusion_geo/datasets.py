@@ -43,6 +43,12 @@ _WARD_NAMES = [
 # The columns of DemoBorough.counts, in the words of the Census 2021 / Ofcom / IoD tables they mimic.
 COUNT_COLUMNS = {
     "residents": "Usual residents (TS001)",
+    "age_base": "Usual residents, base of the age table (TS007A)",
+    "disability_base": "Usual residents, base of the disability table (TS038)",
+    "health_base": "Usual residents, base of the general health table (TS037)",
+    "hh_deprivation_base": "Households, base of the household deprivation table (TS011)",
+    "tenure_base": "Households, base of the tenure table (TS054)",
+    "hh_composition_base": "Households, base of the household composition table (TS003)",
     "aged_65_plus": "Residents aged 65 and over (TS007A)",
     "aged_75_plus": "Residents aged 75 and over (TS007A)",
     "disabled": "Disabled under the Equality Act (TS038)",
@@ -370,6 +376,12 @@ def _counts(rng: np.random.Generator, g: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "residents": residents,
+            "age_base": residents,
+            "disability_base": residents,
+            "health_base": residents,
+            "hh_deprivation_base": households,
+            "tenure_base": households,
+            "hh_composition_base": households,
             "aged_65_plus": aged_65,
             "aged_75_plus": aged_75,
             "disabled": disabled,

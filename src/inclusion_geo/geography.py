@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from ._errors import UnknownCodeError, VintageMismatchError
+from ._errors import InclusionGeoError, UnknownCodeError, VintageMismatchError
 
 __all__ = [
     "Geography",
@@ -21,6 +23,9 @@ __all__ = [
     "detect_vintage",
     "check_codes",
     "check_same_vintage",
+    "conversion_weights",
+    "convert_counts",
+    "best_fit_lookup",
 ]
 
 
@@ -131,3 +136,145 @@ def check_same_vintage(*frames: pd.DataFrame | pd.Series, names: list[str] | Non
                 "inclusion_geo.geography.convert_counts and the ONS LSOA 2011 to 2021 change lookup."
             )
     return first.vintage
+
+
+# --- converting between vintages ---------------------------------------------------------------
+
+
+def conversion_weights(
+    change_lookup: pd.DataFrame,
+    *,
+    to: str = "2011",
+    population: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Weights that move LSOA counts between 2021 and 2011 geography.
+
+    Returns a long frame ``source``, ``target``, ``weight``: a source area's count goes to each
+    target in proportion to ``weight``, and each source's weights add up to 1, so totals are
+    conserved.
+
+    * ``U`` (unchanged) and, going 2021 -> 2011, ``S`` (the 2011 area was split): every 2021
+      area lies inside one 2011 area, weight 1 (splits are summed back together).
+    * ``M`` (2011 areas were merged into one 2021 area) and ``X`` (irregular): the 2021 area's
+      count is shared among the 2011 areas it overlaps **in proportion to their population**
+      (``population``, indexed by ``lsoa11cd``, e.g. IoD 2019 File 6 or Census 2011 counts).
+
+    Going 2011 -> 2021 the roles swap: merges sum, splits and irregular changes are shared in
+    proportion to the 2021 areas' population (``population`` indexed by ``lsoa21cd``).
+    """
+    if to not in ("2011", "2021"):
+        raise InclusionGeoError(f"to={to!r} must be '2011' or '2021'.")
+    src, tgt = ("lsoa21cd", "lsoa11cd") if to == "2011" else ("lsoa11cd", "lsoa21cd")
+    pairs = change_lookup[[src, tgt]].drop_duplicates()
+    fan_out = pairs.groupby(src)[tgt].transform("size")
+    shared = pairs[fan_out > 1]
+    weights = pd.Series(1.0, index=pairs.index)
+    if len(shared):
+        if population is None:
+            kinds = (
+                change_lookup.loc[shared.index, "chgind"].unique().tolist()
+                if "chgind" in change_lookup
+                else []
+            )
+            raise InclusionGeoError(
+                f"{shared[src].nunique()} {src[:4].upper()} {src[4:6]} area(s) map to several "
+                f"{tgt} areas (change types {kinds}), so their counts must be shared out: pass "
+                f"population= a Series indexed by {tgt} (e.g. IoD 2019 File 6 population)."
+            )
+        pop = population.reindex(shared[tgt])
+        if pop.isna().any():
+            missing = shared[tgt][pop.isna().to_numpy()].unique()[:5].tolist()
+            raise UnknownCodeError(
+                f"population has no value for {missing}, needed to share out counts."
+            )
+        pop = pd.Series(pop.to_numpy(dtype=float), index=shared.index)
+        total = pop.groupby(shared[src]).transform("sum")
+        weights.loc[shared.index] = np.where(
+            total > 0, pop / total.where(total > 0, 1), 1.0 / fan_out[shared.index]
+        )
+    return pd.DataFrame(
+        {
+            "source": pairs[src].to_numpy(),
+            "target": pairs[tgt].to_numpy(),
+            "weight": weights.to_numpy(),
+        }
+    )
+
+
+def convert_counts(
+    counts: pd.DataFrame,
+    change_lookup: pd.DataFrame,
+    *,
+    to: str = "2011",
+    population: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Move LSOA counts from one Census geography to the other, conserving totals.
+
+    ``counts`` is indexed by ``lsoa21cd`` (to 2011) or ``lsoa11cd`` (to 2021); every code must be
+    in the lookup. Rates must not be converted this way: convert their numerators and
+    denominators, then recompute the rates (:func:`inclusion_geo.indicators.compute_indicators`).
+
+    Example
+    -------
+    Leeds has 473 unchanged, 14 split and 2 merged LSOAs: 488 LSOA 2021 become 482 LSOA 2011.
+    """
+    src, tgt = ("lsoa21cd", "lsoa11cd") if to == "2011" else ("lsoa11cd", "lsoa21cd")
+    geo = geography_of(counts)
+    if geo.key != src:
+        raise VintageMismatchError(
+            f"counts are on {geo.label} ({geo.key}); converting to {to} needs {src} counts."
+        )
+    relevant = change_lookup[change_lookup[src].isin(counts.index)]
+    weights = conversion_weights(relevant, to=to, population=population)
+    unknown = counts.index.difference(pd.Index(weights["source"].unique()))
+    if len(unknown):
+        raise UnknownCodeError(
+            f"{len(unknown)} {src} code(s) are not in the change lookup, e.g. {unknown[:5].tolist()}."
+        )
+    numeric = counts.select_dtypes(include=[np.number])
+    if len(numeric.columns) < len(counts.columns):
+        dropped = [c for c in counts.columns if c not in numeric.columns]
+        raise InclusionGeoError(f"convert_counts moves numbers only; drop {dropped} first.")
+    w = weights[weights["source"].isin(counts.index)]
+    moved = numeric.loc[w["source"]].to_numpy() * w["weight"].to_numpy()[:, None]
+    out = pd.DataFrame(moved, columns=numeric.columns).groupby(w["target"].to_numpy()).sum()
+    out.index.name = tgt
+    out.attrs = dict(counts.attrs)
+    return out
+
+
+def best_fit_lookup(
+    centroids: gpd.GeoSeries,
+    polygons: gpd.GeoDataFrame,
+    *,
+    name: str | None = None,
+) -> pd.Series:
+    """Assign each small area to the polygon containing its population-weighted centroid (the ONS
+    best-fit method), e.g. LSOA -> ward.
+
+    A centroid inside no polygon (generalised boundaries leave slivers) goes to the nearest
+    polygon; the count is reported in a warning. Returns a Series indexed like ``centroids``
+    whose values are the polygons' index codes (named after ``polygons.index.name``).
+    """
+    import warnings
+
+    pts = gpd.GeoDataFrame(geometry=centroids.to_crs("EPSG:27700"))
+    polys = polygons.to_crs("EPSG:27700")[[polygons.geometry.name]]
+    code_name = polys.index.name or "code"
+    polys = polys.rename_axis(code_name).reset_index()
+    joined = gpd.sjoin(pts, polys, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    missing = joined[code_name].isna()
+    if missing.any():
+        near = gpd.sjoin_nearest(pts[missing.to_numpy()], polys, how="left")
+        near = near[~near.index.duplicated(keep="first")]
+        joined.loc[missing, code_name] = near[code_name]
+        warnings.warn(
+            f"{int(missing.sum())} centroid(s) fell outside every polygon and were given the nearest "
+            f"one, e.g. {joined.index[missing][:3].tolist()}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return pd.Series(
+        joined[code_name].astype(str).to_numpy(), index=centroids.index, name=name or code_name
+    )

@@ -1,0 +1,179 @@
+"""Boundary files (GeoJSON, GeoPackage, Shapefile, GeoParquet) and the ONS Open Geography Portal.
+
+:func:`read_boundaries` finds the code column (``LSOA11CD``, ``LSOA21CD``, ``WD13CD``,
+``LAD22CD`` ...), indexes by it (lower case, which names the geography and its vintage), and
+returns polygons in EPSG:27700. Invalid polygons are repaired with ``make_valid`` and counted in
+a warning; empty ones are an error.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .._errors import DataQualityError, InclusionGeoError
+from .._validate import BNG
+from ._read import as_path
+
+__all__ = ["read_boundaries", "detect_code_column", "ONS_SERVICES", "fetch_ons_boundaries"]
+
+_CODE = re.compile(r"^(oa|lsoa|msoa|wd|lad|cty|ward)(\d{2})cd$", re.IGNORECASE)
+_ORDER = ["oa", "lsoa", "msoa", "wd", "ward", "lad", "cty"]
+
+
+def detect_code_column(columns) -> str:
+    """The finest-grained GSS code column, e.g. ``OA11CD`` over ``LAD11CD``."""
+    found = [(c, _CODE.match(str(c))) for c in columns]
+    found = [(c, m) for c, m in found if m]
+    if not found:
+        raise InclusionGeoError(
+            f"No area code column found among {list(columns)[:10]}; expected e.g. LSOA11CD, "
+            "LSOA21CD, WD24CD or LAD22CD. Pass code_column= to name it."
+        )
+    found.sort(key=lambda cm: _ORDER.index(cm[1].group(1).lower()))
+    return found[0][0]
+
+
+def read_boundaries(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    code_column: str | None = None,
+    repair: bool = True,
+) -> gpd.GeoDataFrame:
+    """Read polygons and index them by their GSS code.
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed by e.g. ``lsoa11cd``, with a ``name`` column (from ``LSOA11NM`` ...) where the
+        file has one, in EPSG:27700.
+    """
+    p = as_path(path, what="boundary file")
+    what = f"boundary file {p.name}"
+    try:
+        frame = (
+            gpd.read_parquet(p) if p.suffix.lower() == ".parquet" else gpd.read_file(p, layer=layer)
+        )
+    except Exception as exc:  # pyogrio raises its own types
+        raise DataQualityError(f"{what}: could not be read as a boundary file ({exc}).") from exc
+    if frame.empty:
+        raise DataQualityError(f"{what}: has no features.")
+    if frame.crs is None:
+        raise DataQualityError(
+            f"{what}: has no coordinate reference system; set one (EPSG:27700 for eastings and "
+            "northings, EPSG:4326 for longitude/latitude) in the file or with set_crs."
+        )
+    code = code_column or detect_code_column(frame.columns)
+    if code not in frame.columns:
+        raise InclusionGeoError(f"{what}: no column {code!r}; columns: {list(frame.columns)[:10]}.")
+    name_col = next((c for c in frame.columns if c.lower() == code.lower()[:-2] + "nm"), None)
+    out = gpd.GeoDataFrame(
+        {"name": frame[name_col].astype(str).to_numpy()} if name_col else {},
+        geometry=frame.geometry.to_numpy(),
+        index=pd.Index(frame[code].astype(str).str.strip().to_numpy(), name=code.lower()),
+        crs=frame.crs,
+    ).to_crs(BNG)
+    if not out.index.is_unique:
+        dupes = out.index[out.index.duplicated()].unique()[:5].tolist()
+        raise DataQualityError(f"{what}: area codes appear more than once: {dupes}.")
+    empty = out.geometry.isna() | out.geometry.is_empty
+    if empty.any():
+        raise DataQualityError(
+            f"{what}: {int(empty.sum())} features have no geometry, e.g. {out.index[empty][:5].tolist()}."
+        )
+    invalid = ~out.geometry.is_valid
+    if invalid.any():
+        if not repair:
+            raise DataQualityError(
+                f"{what}: {int(invalid.sum())} invalid polygons, e.g. {out.index[invalid][:5].tolist()}."
+            )
+        out.loc[invalid, "geometry"] = out.geometry[invalid].make_valid()
+        warnings.warn(
+            f"{what}: {int(invalid.sum())} invalid polygon(s) (e.g. {out.index[invalid][:3].tolist()}) "
+            "were repaired with make_valid.",
+            UserWarning,
+            stacklevel=2,
+        )
+    out.attrs["source"] = p.name
+    return out
+
+
+# ONS Open Geography Portal feature services (ArcGIS REST). The portal renames services when it
+# republishes; pass service_url= for one not listed.
+ONS_SERVICES = {
+    "lsoa11": "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/"
+    "Lower_Layer_Super_Output_Areas_Dec_2011_Boundaries_Generalised_Clipped_BGC_EW_V3/FeatureServer/0",
+    "lsoa21": "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/"
+    "Lower_layer_Super_Output_Areas_2021_EW_BGC_V3/FeatureServer/0",
+    "wards24": "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/"
+    "Wards_May_2024_Boundaries_UK_BGC/FeatureServer/0",
+    "lad24": "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services/"
+    "Local_Authority_Districts_May_2024_Boundaries_UK_BGC/FeatureServer/0",
+}
+
+
+def fetch_ons_boundaries(
+    layer: str,
+    *,
+    where: str = "1=1",
+    service_url: str | None = None,
+    page_size: int = 1000,
+    offline: bool | None = None,
+) -> gpd.GeoDataFrame:
+    """Download boundaries from an ONS ArcGIS feature service, page by page, with caching.
+
+    ``where`` filters on the service's fields, e.g. ``"LAD22CD = 'E08000035'"`` or
+    ``"LSOA21NM LIKE 'Leeds %'"``. Pages are fetched until the service says there are no more,
+    each cached under a hash of its request, and the result is read like a local file.
+    """
+    from .._fetch import fetch_json
+
+    url = service_url or ONS_SERVICES.get(layer)
+    if url is None:
+        raise InclusionGeoError(
+            f"Unknown ONS layer {layer!r}; known: {sorted(ONS_SERVICES)}, or pass service_url=."
+        )
+    features: list[dict] = []
+    offset = 0
+    while True:
+        params = {
+            "where": where,
+            "outFields": "*",
+            "outSR": "4326",
+            "f": "geojson",
+            "resultOffset": str(offset),
+            "resultRecordCount": str(page_size),
+            "orderByFields": "FID" if "FID" in where else "",
+        }
+        params = {k: v for k, v in params.items() if v != ""}
+        page = fetch_json(url.rstrip("/") + "/query", params=params, offline=offline)
+        if "error" in page:
+            raise DataQualityError(f"ONS service error for {url}: {page['error']}")
+        batch = page.get("features", [])
+        features += batch
+        more = page.get("exceededTransferLimit") or page.get("properties", {}).get(
+            "exceededTransferLimit"
+        )
+        if not batch or not more:
+            break
+        offset += len(batch)
+    if not features:
+        raise DataQualityError(
+            f"The ONS service returned no features for where={where!r}; check the filter."
+        )
+    frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
+    code = detect_code_column(frame.columns)
+    name_col = next((c for c in frame.columns if c.lower() == code.lower()[:-2] + "nm"), None)
+    out = gpd.GeoDataFrame(
+        {"name": frame[name_col].astype(str).to_numpy()} if name_col else {},
+        geometry=frame.geometry.to_numpy(),
+        index=pd.Index(frame[code].astype(str).to_numpy(), name=code.lower()),
+        crs="EPSG:4326",
+    ).to_crs(BNG)
+    out.attrs["source"] = f"ONS Open Geography Portal ({url})"
+    return out
