@@ -37,3 +37,60 @@ def demo():
 @pytest.fixture(scope="session")
 def demo_result():
     return run_demo(0, permutations=199)
+
+
+@pytest.fixture
+def http_server():
+    """A local HTTP server on 127.0.0.1. ``routes[path] = handler`` where a handler is a list of
+    responses served in turn (the last one repeats): ``(status, body_bytes, headers)``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    routes: dict[str, list] = {}
+    hits: dict[str, int] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self):
+            path = self.path
+            key = path if path in routes else path.split("?", 1)[0]
+            n = hits.get(key, 0)
+            hits[key] = n + 1
+            if key not in routes:
+                self.send_error(404)
+                return
+            responses = routes[key]
+            response = responses[min(n, len(responses) - 1)]
+            if callable(response):
+                response = response(self)
+            status, body, headers = response
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            if "Content-Length" not in headers:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = _serve
+        do_POST = _serve
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.routes = routes
+    server.hits = hits
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("INCLUSION_GEO_CACHE", str(folder))
+    monkeypatch.delenv("INCLUSION_GEO_OFFLINE", raising=False)
+    return folder

@@ -46,7 +46,8 @@ def read_table(
                 p,
                 encoding="utf-8-sig",
                 thousands=",",
-                na_values=SUPPRESSED,
+                keep_default_na=False,
+                na_values=[""],
                 dtype={c: str for c in (dtype_str or [])},
                 low_memory=False,
                 **kwargs,
@@ -88,13 +89,24 @@ def find_column(frame: pd.DataFrame, patterns: list[str], *, what: str, role: st
 
 
 def to_numeric(frame: pd.DataFrame, columns: list[str], *, what: str) -> pd.DataFrame:
-    """Numbers as numbers: thousands separators removed; anything else is an error naming it."""
+    """Numbers as numbers: thousands separators removed; suppression markers ('..', 'c' ...)
+    become missing with a warning that counts them; anything else is an error naming it."""
+    import warnings
+
     out = frame.copy()
     for col in columns:
         values = out[col]
         if not pd.api.types.is_numeric_dtype(values):
             cleaned = values.astype("string").str.replace(",", "", regex=False).str.strip()
-            cleaned = cleaned.mask(cleaned.isin(SUPPRESSED))
+            suppressed = cleaned.isin(SUPPRESSED)
+            if suppressed.any():
+                warnings.warn(
+                    f"{what}: {int(suppressed.sum())} value(s) in {col!r} are suppressed "
+                    f"({sorted(cleaned[suppressed].unique())[:4]}) and are missing.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            cleaned = cleaned.mask(suppressed)
             numbers = pd.to_numeric(cleaned, errors="coerce")
             bad = numbers.isna() & cleaned.notna()
             if bad.any():

@@ -68,16 +68,11 @@ def read_boundaries(
             f"{what}: has no coordinate reference system; set one (EPSG:27700 for eastings and "
             "northings, EPSG:4326 for longitude/latitude) in the file or with set_crs."
         )
+    _check_coordinates(frame, what=what)
     code = code_column or detect_code_column(frame.columns)
     if code not in frame.columns:
         raise InclusionGeoError(f"{what}: no column {code!r}; columns: {list(frame.columns)[:10]}.")
-    name_col = next((c for c in frame.columns if c.lower() == code.lower()[:-2] + "nm"), None)
-    out = gpd.GeoDataFrame(
-        {"name": frame[name_col].astype(str).to_numpy()} if name_col else {},
-        geometry=frame.geometry.to_numpy(),
-        index=pd.Index(frame[code].astype(str).str.strip().to_numpy(), name=code.lower()),
-        crs=frame.crs,
-    ).to_crs(BNG)
+    out = _indexed(frame, code)
     if not out.index.is_unique:
         dupes = out.index[out.index.duplicated()].unique()[:5].tolist()
         raise DataQualityError(f"{what}: area codes appear more than once: {dupes}.")
@@ -101,6 +96,37 @@ def read_boundaries(
         )
     out.attrs["source"] = p.name
     return out
+
+
+def _indexed(frame: gpd.GeoDataFrame, code: str) -> gpd.GeoDataFrame:
+    """Polygons indexed by their code column (named in lower case), with ``name``, in BNG."""
+    name_col = next((c for c in frame.columns if c.lower() == code.lower()[:-2] + "nm"), None)
+    return gpd.GeoDataFrame(
+        {"name": frame[name_col].astype(str).to_numpy()} if name_col else {},
+        geometry=frame.geometry.to_numpy(),
+        index=pd.Index(frame[code].astype(str).str.strip().to_numpy(), name=code.lower()),
+        crs=frame.crs,
+    ).to_crs(BNG)
+
+
+def _check_coordinates(frame: gpd.GeoDataFrame, *, what: str) -> None:
+    """Coordinates must fit the CRS the file declares (GeoJSON without one means lon/lat)."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    if frame.crs.is_geographic and (
+        abs(minx) > 180 or abs(maxx) > 180 or abs(miny) > 90 or abs(maxy) > 90
+    ):
+        raise DataQualityError(
+            f"{what}: declares longitude/latitude ({frame.crs.to_string()}) but its coordinates "
+            f"reach {maxx:,.0f}, {maxy:,.0f}: they look like British National Grid eastings and "
+            "northings. Read it with geopandas, .set_crs('EPSG:27700', allow_override=True), and "
+            "pass the frame on, or fix the file's CRS."
+        )
+    bng = frame.to_crs(BNG).total_bounds
+    if bng[0] < -100_000 or bng[2] > 800_000 or bng[1] < -100_000 or bng[3] > 1_300_000:
+        raise DataQualityError(
+            f"{what}: its areas lie outside Great Britain once projected (bounds {bng.round(0).tolist()}); "
+            "check the file's coordinate reference system."
+        )
 
 
 # ONS Open Geography Portal feature services (ArcGIS REST). The portal renames services when it
@@ -167,13 +193,6 @@ def fetch_ons_boundaries(
             f"The ONS service returned no features for where={where!r}; check the filter."
         )
     frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
-    code = detect_code_column(frame.columns)
-    name_col = next((c for c in frame.columns if c.lower() == code.lower()[:-2] + "nm"), None)
-    out = gpd.GeoDataFrame(
-        {"name": frame[name_col].astype(str).to_numpy()} if name_col else {},
-        geometry=frame.geometry.to_numpy(),
-        index=pd.Index(frame[code].astype(str).to_numpy(), name=code.lower()),
-        crs="EPSG:4326",
-    ).to_crs(BNG)
+    out = _indexed(frame, detect_code_column(frame.columns))
     out.attrs["source"] = f"ONS Open Geography Portal ({url})"
     return out

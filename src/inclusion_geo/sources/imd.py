@@ -150,7 +150,8 @@ def load_imd2019(path: str | Path, **kwargs) -> pd.DataFrame:
 
 
 def _data_sheet(path) -> str | int:
-    sheets = pd.ExcelFile(path).sheet_names
+    with pd.ExcelFile(path) as book:
+        sheets = book.sheet_names
     for name in sheets:
         if name.strip().lower() not in ("notes", "contents", "cover", "readme"):
             return name
