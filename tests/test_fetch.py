@@ -104,3 +104,15 @@ def test_api_answers_are_cached_by_request(http_server, cache):
     http_server.routes["/bad"] = [(200, b"<html>not json</html>", {})]
     with pytest.raises(DownloadError, match="did not answer JSON"):
         fetch_json(http_server.url + "/bad")
+
+
+def test_loader_without_a_path_uses_the_registry(cache, real_file, monkeypatch):
+    from inclusion_geo.sources import load_imd2019
+
+    body, _ = real_file
+    monkeypatch.setenv("INCLUSION_GEO_OFFLINE", "1")
+    with pytest.raises(DownloadError, match="Offline mode"):
+        load_imd2019()
+    cache.mkdir(parents=True)
+    (cache / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx").write_bytes(body)
+    assert len(load_imd2019()) == 32_844  # verified against the registered SHA-256

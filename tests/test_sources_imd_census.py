@@ -208,3 +208,41 @@ def test_unknown_codes_and_wrong_table(oa_tables, tmp_path, leeds_oas):
     with pytest.raises(InclusionGeoError, match="not supported"):
         load_census_table(oa_tables / "ts029.parquet", table="ts999")
     np.testing.assert_array_equal(t.index[:2], ["E00060274", "E00060275"])
+
+
+def test_iod2025_layout_is_on_lsoa_2021():
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "iod2025" / "File_7_IoD2025_sample.csv"
+    f = load_iod(path)
+    assert f.index.name == "lsoa21cd" and f.attrs["vintage"] == "2021"
+    assert f.loc["E01035040", ["imd_score", "income_score", "population_total"]].tolist() == [
+        41.2,
+        0.251,
+        1734,
+    ]
+    with pytest.raises(InclusionGeoError, match="IoD 2025"):
+        load_imd2019(path)
+
+
+def test_vintage_inferred_from_codes(shared_data):
+    from inclusion_geo._errors import VintageMismatchError
+    from inclusion_geo.geography import infer_lsoa_vintage
+
+    change = load_lsoa_change_lookup(
+        shared_data
+        / "ons-lookups"
+        / "LSOA_(2011)_to_LSOA_(2021)_to_Local_Authority_District_(2022)_Lookup_for_England_and_Wales.csv"
+    )
+    leeds = change[change["lad22cd"] == LEEDS]
+    assert infer_lsoa_vintage(leeds["lsoa11cd"], change) == "2011"
+    assert infer_lsoa_vintage(leeds["lsoa21cd"], change) == "2021"
+    assert infer_lsoa_vintage(["E01011264"], change) == "either"
+    mixed = [
+        *leeds.loc[leeds["chgind"] == "S", "lsoa11cd"][:1],
+        *leeds.loc[leeds["chgind"] == "S", "lsoa21cd"][:1],
+    ]
+    with pytest.raises(VintageMismatchError, match="mix geography vintages"):
+        infer_lsoa_vintage(mixed, change)
+    with pytest.raises(UnknownCodeError, match="E01999999"):
+        infer_lsoa_vintage(["E01999999"], change)

@@ -28,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", required=True, help="folder to write the outputs to (new or empty)")
     run.add_argument(
+        "--config",
+        help="TOML file naming the area, its input files and the method (see examples/leeds.toml); "
+        "without it, the synthetic demo borough is used",
+    )
+    run.add_argument(
         "--seed", type=int, default=0, help="random seed for the demo and permutations"
     )
     run.add_argument(
@@ -50,32 +55,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .pipeline import run_demo
-    from .report import write_outputs
+    from dataclasses import replace
+    from pathlib import Path
 
-    if args.permutations < 0:
+    from .pipeline import run_demo
+    from .report import check_out_dir, write_outputs
+
+    if args.permutations is not None and args.permutations < 0:
         print("inclusion-geo: error: --permutations must be 0 or more.", file=sys.stderr)
         return 2
     start = time.perf_counter()
     try:
-        from pathlib import Path
-
-        from .report import _check_out_dir
-
-        _check_out_dir(Path(args.out).expanduser().absolute())
+        check_out_dir(Path(args.out).expanduser().absolute())
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = run_demo(seed=args.seed, permutations=args.permutations)
-            paths = write_outputs(result, args.out, tiles=args.tiles)
+            if args.config:
+                from .config import load_config
+                from .runner import run_config
+
+                cfg = load_config(args.config)
+                overrides = {
+                    "seed": args.seed,
+                    "permutations": args.permutations,
+                    "tiles": args.tiles,
+                }
+                cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+                result = run_config(cfg)
+                tiles = cfg.tiles
+            else:
+                perms = 999 if args.permutations is None else args.permutations
+                result = run_demo(seed=args.seed or 0, permutations=perms)
+                tiles = args.tiles or "none"
+            paths = write_outputs(result, args.out, tiles=tiles)
     except (InclusionGeoError, OSError) as exc:
         print(f"inclusion-geo: error: {exc}", file=sys.stderr)
         return 1
     for w in caught:
         print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
     elapsed = time.perf_counter() - start
-    print(f"{result.title}")
+    print(result.title)
     print(
-        f"{len(result.areas)} areas, {len(result.wards)} wards, {len(result.assets)} assets; done in {elapsed:.1f} s"
+        f"{len(result.areas)} areas, {len(result.wards)} wards, {len(result.assets)} assets; "
+        f"done in {elapsed:.1f} s"
     )
     print("Wrote:")
     for name, path in paths.items():

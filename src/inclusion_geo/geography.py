@@ -26,6 +26,7 @@ __all__ = [
     "conversion_weights",
     "convert_counts",
     "best_fit_lookup",
+    "infer_lsoa_vintage",
 ]
 
 
@@ -278,3 +279,34 @@ def best_fit_lookup(
     return pd.Series(
         joined[code_name].astype(str).to_numpy(), index=centroids.index, name=name or code_name
     )
+
+
+def infer_lsoa_vintage(codes: pd.Index | pd.Series, change_lookup: pd.DataFrame) -> str:
+    """Tell from the codes themselves whether LSOAs are 2011 or 2021 ones.
+
+    Most codes exist in both (unchanged areas); the ones that exist in only one vintage decide.
+    Returns ``"2011"``, ``"2021"`` or ``"either"`` (every code is unchanged). Codes from both
+    vintages at once, or codes in neither, raise an error naming examples.
+    """
+    values = pd.Index(pd.Series(codes).astype(str).unique())
+    old = pd.Index(change_lookup["lsoa11cd"].astype(str).unique())
+    new = pd.Index(change_lookup["lsoa21cd"].astype(str).unique())
+    only_old = values.intersection(old.difference(new))
+    only_new = values.intersection(new.difference(old))
+    unknown = values.difference(old.union(new))
+    if len(unknown):
+        raise UnknownCodeError(
+            f"{len(unknown)} code(s) are neither 2011 nor 2021 LSOAs, e.g. {unknown[:5].tolist()}."
+        )
+    if len(only_old) and len(only_new):
+        raise VintageMismatchError(
+            f"The codes mix geography vintages: {len(only_old)} exist only in LSOA 2011 (e.g. "
+            f"{only_old[:3].tolist()}) and {len(only_new)} only in LSOA 2021 (e.g. "
+            f"{only_new[:3].tolist()}). Split the frame by vintage and convert one part with "
+            "convert_counts."
+        )
+    if len(only_old):
+        return "2011"
+    if len(only_new):
+        return "2021"
+    return "either"

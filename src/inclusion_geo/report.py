@@ -24,6 +24,7 @@ __all__ = [
     "build_map",
     "write_outputs",
     "OUTPUT_MARKER",
+    "check_out_dir",
 ]
 
 OUTPUT_MARKER = ".inclusion-geo-output"
@@ -158,7 +159,7 @@ def build_map(result: StageTwoResult, *, tiles: str = "none", scheme: str = "qua
     return mapping.finish_map(m)
 
 
-def _check_out_dir(out: Path) -> None:
+def check_out_dir(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InclusionGeoError(f"--out {out} is a file, not a folder. Choose a folder path.")
     if out.is_dir():
@@ -191,7 +192,7 @@ def write_outputs(
     from .mapping import save_map
 
     out = Path(out_dir).expanduser().absolute()
-    _check_out_dir(out)
+    check_out_dir(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -52,6 +52,8 @@ __all__ = [
     "score",
     "contributions",
     "top_barriers",
+    "index_from_domains",
+    "rank_columns",
 ]
 
 NORMALISATIONS = ("minmax", "rank", "zscore", "exponential")
@@ -68,6 +70,7 @@ class RecipeIndicator:
     transform: str = "none"
     domain: str | None = None
     direction: str | None = None
+    divisor: float | None = None  # default: the sum of the weights in its domain
 
 
 @dataclass(frozen=True)
@@ -118,14 +121,15 @@ class Recipe:
         for item in self.indicators:
             domain = self.domain_of(item)
             in_domain = sum(i.weight for i in self.indicators if self.domain_of(i) == domain)
+            divisor = in_domain if item.divisor is None else item.divisor
             rows.append(
                 {
                     "indicator": item.name,
                     "domain": domain,
                     "weight": item.weight,
-                    "share_of_domain": item.weight / in_domain,
+                    "share_of_domain": item.weight / divisor,
                     "domain_share": dw[domain],
-                    "share_of_index": dw[domain] * item.weight / in_domain,
+                    "share_of_index": dw[domain] * item.weight / divisor,
                     "direction": self.direction_of(item),
                     "transform": item.transform,
                 }
@@ -184,6 +188,10 @@ def _validate_recipe(recipe: Recipe) -> None:
                 f"{where}: indicator {item.name!r} has unknown transform {item.transform!r}; "
                 f"use one of {TRANSFORMS}."
             )
+        if item.divisor is not None and (not np.isfinite(item.divisor) or item.divisor <= 0):
+            raise InclusionGeoError(
+                f"{where}: indicator {item.name!r} has divisor {item.divisor!r}; use a positive number."
+            )
         if not np.isfinite(item.weight) or item.weight < 0:
             raise InclusionGeoError(
                 f"{where}: indicator {item.name!r} has weight {item.weight!r}; weights must be "
@@ -226,11 +234,11 @@ def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
     items = []
     for name, opts in raw.items():
         opts = dict(opts or {})
-        bad = sorted(set(opts) - {"weight", "transform", "domain", "direction"})
+        bad = sorted(set(opts) - {"weight", "transform", "domain", "direction", "divisor"})
         if bad:
             raise InclusionGeoError(
                 f"{source}: [indicators.{name}] has unknown key(s) {bad}; allowed: weight, "
-                "transform, domain, direction."
+                "transform, domain, direction, divisor."
             )
         items.append(RecipeIndicator(name=name, **opts))
     return Recipe(
@@ -431,8 +439,22 @@ def score(
         members = weights.index[weights["domain"] == domain]
         share = weights.loc[members, "domain_share"].iloc[0]
         out[f"domain_{domain}"] = contrib[members].sum(axis=1) / share
-    out["risk_index"] = contrib.sum(axis=1)
+    out["risk_index"] = index_from_domains(out, recipe)
     return out.join(rank_columns(out["risk_index"]))
+
+
+def index_from_domains(domains: pd.DataFrame, recipe: Recipe) -> pd.Series:
+    """The index from domain scores (columns ``domain_<name>``): their weighted mean.
+
+    This is the last step of :func:`score`, exposed so that published component scores (e.g. the
+    GMCA DERI's) can be combined exactly as the recipe says.
+    """
+    from ._validate import require_columns
+
+    shares = recipe._domain_shares()
+    require_columns(domains, [f"domain_{d}" for d in shares], what="domains")
+    total = sum(domains[f"domain_{d}"].astype(float) * w for d, w in shares.items())
+    return pd.Series(total, index=domains.index, name="risk_index")
 
 
 def rank_columns(index_values: pd.Series) -> pd.DataFrame:

@@ -139,8 +139,18 @@ def load_iod(
     return out
 
 
-def load_imd2019(path: str | Path, **kwargs) -> pd.DataFrame:
-    """English IoD 2019 (LSOA 2011) from a local file; see :func:`load_iod`."""
+def load_imd2019(
+    path: str | Path | None = None, *, offline: bool | None = None, **kwargs
+) -> pd.DataFrame:
+    """English IoD 2019 (LSOA 2011) from a local file; see :func:`load_iod`.
+
+    With no ``path``, the official File 1 is fetched from the registry (GOV.UK) into the cache
+    and checked against its SHA-256.
+    """
+    if path is None:
+        from .._fetch import fetch
+
+        path = fetch("imd2019_file1", offline=offline)
     frame = load_iod(path, **kwargs)
     if frame.index.name != "lsoa11cd":
         raise InclusionGeoError(
@@ -195,14 +205,21 @@ def _check_unique(frame: pd.DataFrame, what: str) -> None:
         )
 
 
-def load_composite_uk_imd(path: str | Path, *, nations: Sequence[str] = ("E",)) -> pd.DataFrame:
+def load_composite_uk_imd(
+    path: str | Path | None = None, *, nations: Sequence[str] = ("E",), offline: bool | None = None
+) -> pd.DataFrame:
     """mySociety's composite UK IMD (``UK_IMD_E.csv``).
 
     ``income_score`` and ``employment_score`` are published as percentages (0.7 means 0.7 %);
-    they are returned as rates (0.007) to match the IoD files. ``imd_score`` is the nation's own
+    they are returned as rates (0.007) to match the IoD files. With no ``path`` the file is
+    fetched from mySociety's repository into the cache and checked against its SHA-256. ``imd_score`` is the nation's own
     IMD score (for English rows, the IoD 2019 score). Scottish data zones and Northern Irish SOAs
     are not LSOAs, so only English and Welsh rows can be kept.
     """
+    if path is None:
+        from .._fetch import fetch
+
+        path = fetch("composite_uk_imd_e", offline=offline)
     what = f"composite UK IMD file {Path(str(path)).name}"
     bad = sorted(set(nations) - {"E", "W"})
     if bad:

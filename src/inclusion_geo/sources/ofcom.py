@@ -219,6 +219,13 @@ def load_ofcom_performance(path: str | Path, *, lookup: pd.Series | None = None)
             stacklevel=2,
         )
     frame = pd.DataFrame({"lines": lines})
+    slow = [
+        c
+        for c in raw.columns
+        if re.match(r"^number of connections (< ?2|2 ?< ?5|5 ?< ?10) mbit/s", c, re.I)
+    ]
+    if len(slow) == 3:
+        frame["lines_below_10mbit"] = to_numeric(raw[slow], slow, what=what).sum(axis=1).to_numpy()
     for col in speeds:
         has = data[col].notna()
         frame[f"{col}__w"] = np.where(has, data[col].fillna(0) * lines, 0.0)
@@ -226,7 +233,7 @@ def load_ofcom_performance(path: str | Path, *, lookup: pd.Series | None = None)
     agg = _aggregate(
         frame, codes, level, lookup, what=what, source="Ofcom Connected Nations performance"
     )
-    out = pd.DataFrame({"lines": agg["lines"]}, index=agg.index)
+    out = agg[[c for c in ("lines", "lines_below_10mbit") if c in agg]].copy()
     for col in speeds:
         out[col] = agg[f"{col}__w"] / agg[f"{col}__n"].where(agg[f"{col}__n"] > 0)
     out.attrs = agg.attrs

@@ -1,0 +1,307 @@
+"""Run stage two from a configuration file: load every source the config names, put them on one
+geography, and hand them to :func:`inclusion_geo.pipeline.run_stage_two`."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from . import sources as src
+from ._errors import DataQualityError, InclusionGeoError, VintageMismatchError
+from .config import RunConfig, load_config
+from .geography import best_fit_lookup, convert_counts
+from .pipeline import DEFAULT_SUITABLE, StageTwoResult, run_stage_two
+from .scoring import Recipe, default_recipe, load_recipe
+
+__all__ = ["StudyInputs", "load_inputs", "run_config", "resolve_recipe"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StudyInputs:
+    """Everything loaded for one study area, on one geography, ready for scoring."""
+
+    areas: gpd.GeoDataFrame
+    counts: pd.DataFrame
+    assets: gpd.GeoDataFrame
+    centroids: gpd.GeoSeries
+    ward_boundaries: gpd.GeoDataFrame | None
+    sources: Mapping[str, str]
+    timings: Mapping[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self):
+        self.times: dict[str, float] = {}
+
+    def __call__(self, name):
+        timer = self
+
+        class _Ctx:
+            def __enter__(self):
+                self.t = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.times[name] = timer.times.get(name, 0.0) + time.perf_counter() - self.t
+
+        return _Ctx()
+
+
+def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
+    """Load and harmonise the inputs a config names (see ``examples/leeds.toml``)."""
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    key = "lsoa11cd" if cfg.geography == "lsoa11" else "lsoa21cd"
+    timer = _Timer()
+    sources: dict[str, str] = {}
+
+    with timer("boundaries"):
+        boundaries = src.read_boundaries(cfg.resolve("boundaries"))
+    if boundaries.index.name != key:
+        raise VintageMismatchError(
+            f"{cfg.path}: [sources.boundaries] is on {boundaries.index.name} but [area] geography "
+            f"is {cfg.geography}; use {cfg.geography.upper()} boundaries or change the geography."
+        )
+    if cfg.source("area_lookup", required=False):
+        entry = cfg.source("area_lookup")
+        with timer("lookups"):
+            lookup = src.load_area_lookup(
+                cfg.resolve("area_lookup"),
+                source=entry.get("source", key),
+                target=entry.get("target", "lad21cd"),
+            )
+        codes = src.areas_in(lookup, list(cfg.area_codes))
+        missing = codes.difference(boundaries.index)
+        if len(missing):
+            raise InclusionGeoError(
+                f"{cfg.path}: {len(missing)} {key} area(s) of {cfg.area_name} are not in the "
+                f"boundary file, e.g. {missing[:5].tolist()}."
+            )
+        boundaries = boundaries.loc[codes]
+    sources["boundaries"] = boundaries.attrs.get("source", "")
+    with timer("centroids"):
+        pwc = src.load_centroids(cfg.resolve("centroids"))
+    absent = boundaries.index.difference(pwc.index)
+    if len(absent):
+        raise InclusionGeoError(
+            f"{cfg.path}: [sources.centroids] lacks {len(absent)} areas, e.g. {absent[:5].tolist()}."
+        )
+    centroids = pwc.loc[boundaries.index]
+
+    ward_boundaries = None
+    areas = gpd.GeoDataFrame(
+        {"name": boundaries["name"]}, geometry=boundaries.geometry, crs=boundaries.crs
+    )
+    if cfg.source("wards", required=False):
+        with timer("boundaries"):
+            ward_boundaries = src.read_boundaries(cfg.resolve("wards"))
+        fit = best_fit_lookup(centroids, ward_boundaries)
+        areas["ward_code"] = fit
+        areas["ward_name"] = fit.map(ward_boundaries["name"]) if "name" in ward_boundaries else fit
+        sources["wards"] = (
+            f"{ward_boundaries.attrs.get('source', '')} (best fit by population-weighted centroid)"
+        )
+    else:
+        msoa = areas["name"].str.replace(r"[A-Z]+$", "", regex=True).str.strip()
+        areas["ward_code"], areas["ward_name"] = msoa, msoa
+        warnings.warn(
+            "No [sources.wards]: areas are grouped by MSOA (their name without the final letter) "
+            "instead of wards.",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    with timer("census"):
+        counts = _census_counts(cfg, key, areas.index, sources)
+    with timer("imd"):
+        counts = counts.join(_imd(cfg, key, areas.index, sources))
+    with timer("ofcom"):
+        counts = counts.join(_ofcom(cfg, key, areas.index, sources))
+    with timer("assets"):
+        assets = _assets(cfg, sources)
+    return StudyInputs(
+        areas=areas,
+        counts=counts,
+        assets=assets,
+        centroids=centroids,
+        ward_boundaries=ward_boundaries,
+        sources=sources,
+        timings=timer.times,
+    )
+
+
+def _census_counts(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> pd.DataFrame:
+    entry = cfg.source("census")
+    oa_lookup = (
+        src.load_oa_lsoa_lookup(cfg.resolve("census", "oa_lookup"))
+        if entry.get("oa_lookup")
+        else None
+    )
+    metadata = cfg.resolve("census", "metadata") if entry.get("metadata") else None
+    counts = src.load_census_tables(
+        cfg.resolve("census", "paths"), metadata=metadata, lookup=oa_lookup
+    )
+    if cfg.source("age", required=False):
+        age = src.load_census_table(cfg.resolve("age"))
+        counts = counts.join(age.drop(columns=[c for c in ["area_name"] if c in age]), how="inner")
+    sources["census"] = "Census 2021 (ONS, Nomis): " + ", ".join(
+        p.name for p in cfg.resolve("census", "paths")
+    )
+    if counts.index.name != "lsoa21cd":
+        raise VintageMismatchError(
+            f"{cfg.path}: the Census tables are on {counts.index.name}; give LSOA tables or an "
+            "OA tables with oa_lookup = an OA 2021 -> LSOA 2021 lookup."
+        )
+    if key == "lsoa21cd":
+        return _subset(counts, codes, cfg, "census")
+    change = src.load_lsoa_change_lookup(cfg.resolve("change_lookup"))
+    needed = change.loc[change["lsoa11cd"].isin(codes), "lsoa21cd"].unique()
+    population = None
+    if cfg.source("population", required=False):
+        population = src.load_iod(cfg.resolve("population"))["population_total"]
+        sources["population"] = "mid-2015 populations (IoD 2019 File 6), to share out merged LSOAs"
+    converted = convert_counts(
+        _subset(counts, pd.Index(needed), cfg, "census"), change, to="2011", population=population
+    )
+    sources["census"] += "; converted from LSOA 2021 to LSOA 2011 with the ONS change lookup"
+    return _subset(converted, codes, cfg, "census (after conversion)")
+
+
+def _subset(frame: pd.DataFrame, codes: pd.Index, cfg: RunConfig, name: str) -> pd.DataFrame:
+    missing = codes.difference(frame.index)
+    if len(missing):
+        raise DataQualityError(
+            f"{cfg.path}: [sources.{name.split()[0]}] has no rows for {len(missing)} area(s), e.g. "
+            f"{missing[:5].tolist()}. Check it covers {cfg.area_name} on {cfg.geography}."
+        )
+    return frame.loc[codes]
+
+
+def _imd(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> pd.DataFrame:
+    out = pd.DataFrame(index=codes)
+    for name in ("imd", "imd_domains"):
+        entry = cfg.source(name, required=name == "imd")
+        if entry is None:
+            continue
+        kind = entry.get("kind", "iod")
+        if kind == "composite_uk_imd":
+            frame = src.load_composite_uk_imd(cfg.resolve(name))
+        elif kind == "iod":
+            frame = src.load_iod(cfg.resolve(name))
+        else:
+            raise InclusionGeoError(
+                f"{cfg.path}: [sources.{name}] kind = {kind!r}; use 'iod' or 'composite_uk_imd'."
+            )
+        if frame.index.name != key:
+            raise VintageMismatchError(
+                f"{cfg.path}: [sources.{name}] is on {frame.index.name} but the analysis is on "
+                f"{key}: the IoD 2019 is on LSOA 2011 (use geography = 'lsoa11'), the IoD 2025 on LSOA 2021."
+            )
+        wanted = [c for c in frame.columns if c.endswith("_score") and c not in out.columns]
+        out = out.join(_subset(frame, codes, cfg, name)[wanted])
+        sources[name] = frame.attrs.get("source", name)
+    return out
+
+
+def _ofcom(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> pd.DataFrame:
+    out = pd.DataFrame(index=codes)
+    for name, loader in (
+        ("ofcom_coverage", src.load_ofcom_coverage),
+        ("ofcom_performance", src.load_ofcom_performance),
+    ):
+        entry = cfg.source(name, required=False)
+        if entry is None:
+            continue
+        lookup = src.load_area_lookup(
+            cfg.resolve(name, "lookup"), source=entry.get("lookup_source", "oa11cd"), target=key
+        )
+        frame = loader(cfg.resolve(name), lookup=lookup)
+        out = out.join(_subset(frame, codes, cfg, name))
+        sources[name] = frame.attrs.get("source", name)
+    return out
+
+
+def _assets(cfg: RunConfig, sources: dict) -> gpd.GeoDataFrame:
+    entry = cfg.source("assets")
+    frames = []
+    if entry.get("osm"):
+        frames.append(src.read_osm_layers(cfg.resolve("assets", "osm")))
+        sources["assets"] = "OpenStreetMap contributors (ODbL)"
+    if entry.get("council"):
+        paths = cfg.resolve("assets", "council")
+        for p in paths if isinstance(paths, list) else [paths]:
+            frames.append(src.read_asset_table(p, categories=entry.get("categories")))
+        sources["assets"] = (sources.get("assets", "") + "; council list").strip("; ")
+    if not frames:
+        raise InclusionGeoError(
+            f"{cfg.path}: [sources.assets] needs osm = ... and/or council = ...."
+        )
+    return pd.concat(frames) if len(frames) > 1 else frames[0]
+
+
+def resolve_recipe(cfg: RunConfig, counts: pd.DataFrame) -> tuple[Recipe, list[str]]:
+    """The config's recipe, with indicators whose inputs are absent dropped (if allowed)."""
+    if cfg.recipe == "default":
+        recipe = default_recipe()
+    else:
+        from . import presets
+
+        recipe = (
+            presets.get_preset(cfg.recipe)
+            if cfg.recipe in presets.PRESETS
+            else load_recipe(cfg.path.parent / cfg.recipe)
+        )
+    absent = [
+        i.name
+        for i in recipe.indicators
+        if not all(c in counts.columns for c in recipe.spec(i.name).columns)
+    ]
+    if absent and cfg.missing_indicators == "error":
+        raise InclusionGeoError(
+            f"{cfg.path}: recipe {recipe.name!r} needs {absent}, whose inputs no source provides. "
+            "Add the source (e.g. [sources.ofcom_coverage] for broadband), choose another recipe, "
+            "or set [scoring] missing_indicators = 'drop' to score without them."
+        )
+    if absent:
+        warnings.warn(
+            f"Scoring without {absent}: their inputs are not among the sources "
+            "([scoring] missing_indicators = 'drop').",
+            UserWarning,
+            stacklevel=2,
+        )
+        recipe = recipe.without(absent)
+    return recipe, absent
+
+
+def run_config(config: RunConfig | str | Path) -> StageTwoResult:
+    """Load the inputs a config names and run stage two on them."""
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    inputs = load_inputs(cfg)
+    recipe, dropped = resolve_recipe(cfg, inputs.counts)
+    result = run_stage_two(
+        inputs.areas,
+        inputs.counts,
+        inputs.assets,
+        centroids=inputs.centroids,
+        ward_boundaries=inputs.ward_boundaries,
+        recipe=recipe,
+        place=cfg.area_name,
+        suitable=cfg.suitable if cfg.suitable is not None else DEFAULT_SUITABLE,
+        catchments_m=cfg.catchments_m,
+        circuity=cfg.circuity,
+        permutations=cfg.permutations,
+        seed=cfg.seed,
+        sources=inputs.sources,
+    )
+    if dropped:
+        from dataclasses import replace
+
+        result = replace(result, settings={**result.settings, "dropped_indicators": dropped})
+    return result

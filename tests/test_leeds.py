@@ -1,0 +1,147 @@
+"""Stage two on real Leeds data from examples/leeds.toml (../shared/data)."""
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from inclusion_geo._errors import InclusionGeoError, VintageMismatchError
+from inclusion_geo.cli import main
+from inclusion_geo.config import load_config
+from inclusion_geo.hotspots import build_weights, global_moran
+from inclusion_geo.runner import load_inputs, run_config
+from inclusion_geo.sources import load_composite_uk_imd, read_boundaries
+
+pytestmark = pytest.mark.shared_data
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "leeds.toml"
+
+
+@pytest.fixture(scope="module")
+def config(shared_data, tmp_path_factory):
+    """examples/leeds.toml, pointed at the shared data wherever it is."""
+    folder = tmp_path_factory.mktemp("cfg")
+    text = EXAMPLE.read_text().replace("../../shared/data", str(shared_data))
+    path = folder / "leeds.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def leeds(config):
+    with pytest.warns(UserWarning):
+        return run_config(config)
+
+
+def test_leeds_end_to_end(leeds):
+    a, w = leeds.areas, leeds.wards
+    assert len(a) == 482 and a.index.name == "lsoa11cd"
+    assert len(w) == 33
+    assert w["population"].sum() == a["population"].sum()
+    assert a["population"].sum() == pytest.approx(811_964, abs=2)  # Census 2021 usual residents
+    assert sorted(a["priority_rank"]) == list(range(1, 483))
+    assert leeds.settings["dropped_indicators"] == [
+        "pct_one_person_66_plus",
+        "pct_premises_below_30mbit",
+        "median_download_mbit",
+    ]
+    assert "tolerant contiguity" in leeds.weights.report
+    # the most deprived inner-east wards carry the most risk
+    assert set(w.head(5)["name"]) & {
+        "Gipton and Harehills",
+        "Burmantofts and Richmond Hill",
+        "Killingbeck and Seacroft",
+    }
+
+
+def test_leeds_imd_clusters_strongly(shared_data):
+    with pytest.warns(UserWarning, match="invalid polygon"):
+        b = read_boundaries(
+            shared_data / "ons-boundaries-martinjc" / "lsoa_by_lad" / "E08000035.json"
+        )
+    imd = load_composite_uk_imd(shared_data / "mysociety-composite-uk-imd" / "UK_IMD_E.csv")[
+        "imd_score"
+    ].loc[b.index]
+    moran = global_moran(imd, build_weights(b), permutations=99)
+    assert 0.55 < moran["I"] < 0.7 and moran["p_sim"] == pytest.approx(0.01)
+
+
+def test_inputs_match_the_files(config, shared_data):
+    with pytest.warns(UserWarning):
+        inputs = load_inputs(config)
+    imd = pd.read_csv(shared_data / "mysociety-composite-uk-imd" / "UK_IMD_E.csv").set_index("lsoa")
+    code = "E01011264"
+    assert inputs.counts.loc[code, "imd_score"] == pytest.approx(
+        imd.loc[code, "overall_local_score"]
+    )
+    assert inputs.counts.loc[code, "income_score"] == pytest.approx(
+        imd.loc[code, "income_score"] / 100
+    )
+    assert (inputs.counts["disabled"] <= inputs.counts["disability_base"]).all()
+    assert inputs.areas["ward_code"].nunique() == 33
+    assert set(inputs.timings) >= {"boundaries", "census", "imd", "assets"}
+
+
+def test_cli_with_config_writes_the_full_set(config, tmp_path, capsys):
+    out = tmp_path / "leeds"
+    assert main(["run", "--config", str(config), "--out", str(out), "--permutations", "99"]) == 0
+    for name in [
+        "map.html",
+        "priority_areas.csv",
+        "priority_areas.xlsx",
+        "wards.csv",
+        "summary.md",
+    ]:
+        assert (out / name).stat().st_size > 0
+    table = pd.read_csv(out / "priority_areas.csv")
+    assert len(table) == 482 and table["area_code"].str.startswith("E01").all()
+    assert "synthetic" not in (out / "summary.md").read_text()
+    assert "scoring without" in capsys.readouterr().err.lower()
+
+
+def test_config_errors_name_the_key_and_file(config, tmp_path):
+    data = config.read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(data.replace('code = "E08000035"', 'code = "Leeds"'))
+    with pytest.raises(InclusionGeoError, match=r"bad.toml: \[area\] code 'Leeds'"):
+        load_config(bad)
+    bad.write_text(data.replace("ts038.parquet", "ts038-missing.parquet"))
+    with pytest.raises(
+        InclusionGeoError, match=r"\[sources.census\] paths = .*ts038-missing.parquet"
+    ):
+        with pytest.warns(UserWarning):
+            run_config(bad)
+    bad.write_text(data.replace('missing_indicators = "drop"', 'missing_indicators = "error"'))
+    with pytest.raises(InclusionGeoError, match="median_download_mbit"):
+        with pytest.warns(UserWarning):
+            run_config(bad)
+    bad.write_text(data.replace('geography = "lsoa11"', 'geography = "lsoa21"'))
+    with pytest.raises(VintageMismatchError, match="lsoa11cd"):
+        with pytest.warns(UserWarning):
+            load_inputs(bad)
+    bad.write_text(data + "\n[colours]\nx = 1\n")
+    with pytest.raises(InclusionGeoError, match="unknown section"):
+        load_config(bad)
+
+
+def test_same_config_on_national_boundaries(config, shared_data, tmp_path):
+    """Another LA only changes the code and paths: here Leeds cut out of the national file."""
+    data = tomllib.loads(config.read_text())
+    text = config.read_text().replace(
+        data["sources"]["boundaries"]["path"],
+        str(
+            shared_data
+            / "ons-boundaries-bsc"
+            / "LSOA_Dec_2011_Boundaries_Super_Generalised_Clipped_BSC_EW_V3.geojson"
+        ),
+    )
+    national = tmp_path / "national.toml"
+    national.write_text(text)
+    with pytest.warns(UserWarning):
+        inputs = load_inputs(national)
+    assert len(inputs.areas) == 482
+    assert np.isfinite(inputs.counts["imd_score"]).all()
+    shutil.rmtree(tmp_path, ignore_errors=True)
