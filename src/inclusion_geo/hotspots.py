@@ -174,9 +174,11 @@ def build_weights(
 def _contiguity(geoms: np.ndarray, tolerance: float) -> sp.csr_matrix:
     import shapely
 
-    probe = shapely.buffer(geoms, tolerance) if tolerance > 0 else geoms
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(probe, predicate="intersects")
+    if tolerance > 0:
+        left, right = tree.query(geoms, predicate="dwithin", distance=tolerance)
+    else:
+        left, right = tree.query(geoms, predicate="intersects")
     keep = left != right
     n = len(geoms)
     m = sp.coo_matrix((np.ones(keep.sum()), (left[keep], right[keep])), shape=(n, n)).tocsr()

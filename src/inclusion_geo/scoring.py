@@ -364,6 +364,7 @@ def score(
     recipe: Recipe | None = None,
     *,
     reference: pd.DataFrame | None = None,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """Score areas with a recipe.
 
@@ -376,6 +377,11 @@ def score(
     reference
         Indicator values of the comparison set (e.g. every LSOA in England); needed when
         ``recipe.scope == "reference"``.
+    missing
+        ``"error"`` (default): a missing value raises, naming the areas and indicators.
+        ``"impute_median"``: a missing value is replaced by the median of that indicator over
+        the comparison set, and the output's ``imputed`` column lists, per area, the indicators
+        imputed (empty when none), so every imputed cell is visible.
 
     Returns
     -------
@@ -406,6 +412,20 @@ def score(
     require_unique_index(indicators, what="indicators")
     names = [i.name for i in recipe.indicators]
     require_columns(indicators, names, what=f"indicators (for recipe {recipe.name!r})")
+    imputed = None
+    if missing == "impute_median":
+        holes = indicators[names].isna()
+        source = indicators if reference is None else reference
+        medians = source[names].median()
+        if medians.isna().any():
+            raise DataQualityError(
+                f"Cannot impute {medians.index[medians.isna()].tolist()}: no values at all."
+            )
+        indicators = indicators.copy()
+        indicators[names] = indicators[names].fillna(medians)
+        imputed = holes.apply(lambda row: ", ".join(row.index[row]), axis=1)
+    elif missing != "error":
+        raise InclusionGeoError(f"missing={missing!r}; use 'error' or 'impute_median'.")
     require_no_missing(indicators, names, what="indicators")
     if len(indicators) < 2:
         raise DataQualityError(
@@ -440,7 +460,10 @@ def score(
         share = weights.loc[members, "domain_share"].iloc[0]
         out[f"domain_{domain}"] = contrib[members].sum(axis=1) / share
     out["risk_index"] = index_from_domains(out, recipe)
-    return out.join(rank_columns(out["risk_index"]))
+    out = out.join(rank_columns(out["risk_index"]))
+    if imputed is not None:
+        out["imputed"] = imputed
+    return out
 
 
 def index_from_domains(domains: pd.DataFrame, recipe: Recipe) -> pd.Series:
