@@ -99,3 +99,29 @@ def test_validate_assets_reports_and_refuses(demo):
     assert (validate_assets(poly).geom_type == "Point").all()
     latlon = demo.assets.to_crs("EPSG:4326")
     assert validate_assets(latlon).crs.to_epsg() == 27700
+
+
+def test_greedy_site_selection_by_hand():
+    from inclusion_geo.assets import select_sites
+
+    pts = gpd.GeoSeries([Point(0, 0), Point(100, 0), Point(5000, 0), Point(5100, 0), Point(10000, 0)], crs=27700,
+                        index=pd.Index([f"E0100000{i}" for i in range(5)], name="lsoa11cd"))  # fmt: skip
+    demand = pd.Series([100, 100, 500, 0, 50], index=pts.index)
+    sites = gpd.GeoDataFrame({"name": ["West", "Middle", "East", "Far"]},
+                             geometry=[Point(50, 0), Point(5050, 0), Point(9900, 0), Point(20000, 0)], crs=27700)  # fmt: skip
+    picks = select_sites(pts, demand, sites, k=4, catchment_m=800)
+    assert picks["name"].tolist() == ["Middle", "West", "East"]  # Far covers nobody: stops at 3
+    assert picks["marginal_covered"].tolist() == [500, 200, 50]
+    assert picks["share_covered"].iloc[-1] == pytest.approx(1.0)
+    covered = pd.Series([False, False, True, True, False], index=pts.index)
+    assert select_sites(pts, demand, sites, k=1, already_covered=covered, catchment_m=800)[
+        "name"
+    ].tolist() == ["West"]
+    with pytest.raises(InclusionGeoError, match="k must be"):
+        select_sites(pts, demand, sites, k=0)
+
+
+def test_result_site_selection(demo_result):
+    picks = demo_result.select_sites(k=3)
+    assert 1 <= len(picks) <= 3 and picks["marginal_covered"].is_monotonic_decreasing
+    assert picks["cumulative_covered"].iloc[-1] <= demo_result.areas["population"].sum()

@@ -30,11 +30,14 @@ def test_lint_clean():
     if not Path(ruff).exists():
         pytest.fail("ruff is part of the test extra: pip install -e '.[test]'")
     proc = subprocess.run(
-        [ruff, "check", "src", "tests", "benchmarks"], cwd=REPO, capture_output=True, text=True
+        [ruff, "check", "src", "tests", "benchmarks", "docs"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proc = subprocess.run(
-        [ruff, "format", "--check", "src", "tests", "benchmarks"],
+        [ruff, "format", "--check", "src", "tests", "benchmarks", "docs"],
         cwd=REPO,
         capture_output=True,
         text=True,

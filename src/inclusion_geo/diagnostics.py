@@ -12,7 +12,7 @@ import pandas as pd
 from ._errors import InclusionGeoError
 from .scoring import NORMALISATIONS, Recipe, default_recipe, normalise, score
 
-__all__ = ["sensitivity", "correlation_check", "typology", "compare_indices"]
+__all__ = ["sensitivity", "correlation_check", "typology", "compare_indices", "validation_table"]
 
 
 def _score_matrix(indicators: pd.DataFrame, recipe: Recipe, method: str, reference) -> np.ndarray:
@@ -257,3 +257,36 @@ def compare_indices(
         "roc_auc": float(roc_auc_score(y, a)),
         "share_positive": float(y.mean()),
     }
+
+
+def validation_table(
+    index: pd.Series,
+    *,
+    deri: pd.Series | None = None,
+    caci: pd.Series | None = None,
+    iuc_group: pd.Series | None = None,
+    unengaged: Sequence[int] = (7, 8, 9, 10),
+    top_share: float = 0.2,
+) -> pd.DataFrame:
+    """Agreement of an index with the reference indices, one row per comparison.
+
+    Spearman correlation with the GMCA DERI score and the CACI digital vulnerability score;
+    ROC AUC for picking out CDRC Internet User Classification groups 7-10 (the least engaged);
+    and, for each score, the share of this index's top ``top_share`` of areas that are also in
+    the reference's top ``top_share``.
+    """
+    rows = []
+    cut = index.rank(ascending=False, pct=True) <= top_share
+    for name, ref in (("GMCA DERI v1.6 (national)", deri), ("CACI digital vulnerability", caci)):
+        if ref is None:
+            continue
+        res = compare_indices(index, ref)
+        ref_top = ref.reindex(index.index).rank(ascending=False, pct=True) <= top_share
+        overlap = float((cut & ref_top).sum() / max(cut.sum(), 1))
+        rows.append({"reference": name, "measure": "Spearman rho", "value": res["spearman"], "n": int(res["n"]),
+                     f"top_{int(top_share * 100)}pct_overlap": overlap})  # fmt: skip
+    if iuc_group is not None:
+        res = compare_indices(index, iuc_group, positive=list(unengaged))
+        rows.append({"reference": "CDRC IUC groups 7-10 (e-unengaged)", "measure": "ROC AUC", "value": res["roc_auc"],
+                     "n": int(res["n"]), f"top_{int(top_share * 100)}pct_overlap": float("nan")})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -96,6 +96,40 @@ class StageTwoResult:
 
         return build_map(self, tiles=tiles, scheme=scheme)
 
+    def select_sites(
+        self,
+        *,
+        k: int = 5,
+        candidates: gpd.GeoDataFrame | None = None,
+        max_band: int = 2,
+        exclude_covered: bool = False,
+    ):
+        """Where should the next digital inclusion hubs be? Greedy maximal covering of the
+        residents of priority areas (bands 1 to ``max_band``) within the long catchment.
+
+        ``candidates`` default to the suitable existing assets (which of them to develop into
+        hubs); pass your own sites (e.g. council buildings) to compare. With
+        ``exclude_covered``, residents already within the catchment of a suitable asset do
+        not count.
+        """
+        from .assets import select_sites
+
+        areas = self.areas
+        demand = areas["population"].where(areas["priority_band"] <= max_band, 0)
+        suitable = self.assets[self.assets["category"].isin(self.settings["suitable"])]
+        long_m = self.settings["catchments_m"][1]
+        covered = areas["dist_any_m"] <= long_m if exclude_covered else None
+        centroids = self.settings["centroids"]
+        return select_sites(
+            centroids,
+            demand,
+            suitable if candidates is None else candidates,
+            k=k,
+            catchment_m=long_m,
+            circuity=self.settings["circuity"],
+            already_covered=covered,
+        )
+
     def summary(self) -> str:
         """A short human summary in Markdown."""
         from .report import summary_text
@@ -270,6 +304,7 @@ def run_stage_two(
             "circuity": circuity,
             "permutations": permutations,
             "seed": seed,
+            "centroids": centroids,
         },
     )
 

@@ -27,8 +27,13 @@ from .lookups import (
     load_oa_lsoa_lookup,
 )
 from .ofcom import load_ofcom_coverage, load_ofcom_performance
+from .reference import IUC_UNENGAGED, load_caci_vulnerability, load_deri, load_iuc
 
 __all__ = [
+    "IUC_UNENGAGED",
+    "load_caci_vulnerability",
+    "load_deri",
+    "load_iuc",
     "TAXONOMY",
     "TABLES",
     "aggregate_counts",
