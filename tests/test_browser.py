@@ -78,7 +78,10 @@ def test_demo_map_works_in_a_real_browser(browser, demo_result, tmp_path):
     ActionChains(browser).move_to_element(area).perform()
     browser.execute_async_script("setTimeout(arguments[0], 300)")
     tooltips = browser.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip")
-    assert tooltips and "Risk index" in tooltips[0].text
+    text = (
+        browser.execute_script("return arguments[0].textContent", tooltips[0]) if tooltips else ""
+    )
+    assert "Risk index" in text and "Top barriers" in text
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "demo_map.png"))
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
@@ -44,6 +45,7 @@ __all__ = [
     "add_catchments",
     "add_search",
     "finish_map",
+    "DEFAULT_AREA_TOOLTIP",
     "save_map",
     "to_web_geometry",
 ]
@@ -164,26 +166,23 @@ def _register_legend(m: folium.Map, layer_name: str, title: str, items: Sequence
 
 
 def _features(frame: gpd.GeoDataFrame, props: pd.DataFrame) -> dict:
-    """GeoJSON with every property escaped for display (the tooltip inserts them as HTML)."""
+    """GeoJSON with every property escaped for display (tooltips insert them as HTML)."""
     geo = json.loads(frame.geometry.to_json(drop_id=True))
     for feature, (_, row) in zip(geo["features"], props.iterrows(), strict=True):
         feature["properties"] = {k: _e(v) for k, v in row.items()}
     return geo
 
 
-def _tooltip_frame(areas: gpd.GeoDataFrame, fields: Mapping[str, str]) -> pd.DataFrame:
-    cols = {}
-    for col in fields:
-        if col == "__code__":
-            cols[col] = areas.index.astype(str)
-        elif col in areas.columns:
-            values = areas[col]
-            if pd.api.types.is_float_dtype(values):
-                values = values.map(lambda v: f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}")
-            elif pd.api.types.is_integer_dtype(values):
-                values = values.map(lambda v: f"{v:,}")
-            cols[col] = values.to_numpy()
-    return pd.DataFrame(cols, index=areas.index)
+def _display(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "yes", False: "no"})
+    if pd.api.types.is_float_dtype(values):
+        return values.map(
+            lambda v: "" if pd.isna(v) else (f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}")
+        )
+    if pd.api.types.is_integer_dtype(values):
+        return values.map(lambda v: f"{v:,}")
+    return values
 
 
 DEFAULT_AREA_TOOLTIP = {
@@ -200,41 +199,103 @@ DEFAULT_AREA_TOOLTIP = {
     "nearest_support": "Nearest support",
 }
 
+_TOOLTIP_JS = """
+function igTooltip(p, fields) {
+  var rows = fields.filter(function(f) { return p[f[0]] !== undefined && p[f[0]] !== ''; })
+    .map(function(f) { return '<tr><th>' + f[1] + '</th><td>' + p[f[0]] + '</td></tr>'; });
+  return '<table class="ig-tip">' + rows.join('') + '</table>';
+}
+"""
 
-def _geojson_layer(
-    m: folium.Map,
-    web: gpd.GeoDataFrame,
-    colours: pd.Series,
-    *,
-    name: str,
-    tooltip: Mapping[str, str] | None,
-    show: bool,
-    weight: float = 0.4,
-    line: str = "#555555",
-    fill_opacity: float = 0.75,
-) -> folium.FeatureGroup:
-    fields = {k: v for k, v in (tooltip or {}).items() if k == "__code__" or k in web.columns}
-    props = _tooltip_frame(web, fields)
-    props["__fill__"] = colours.reindex(web.index).fillna("#cccccc").to_numpy()
-    group = folium.FeatureGroup(name=_e(name), show=show)
-    folium.GeoJson(
-        _features(web, props),
-        style_function=lambda f: {
-            "fillColor": f["properties"]["__fill__"],
-            "color": line,
-            "weight": weight,
-            "fillOpacity": fill_opacity,
-        },
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=list(fields), aliases=[_e(a) for a in fields.values()], sticky=True
+
+class _AreaData(MacroElement):
+    """The areas' GeoJSON, written into the page once and shared by every area layer.
+
+    Properties hold display text, already HTML-escaped; the ``tojson`` filter also escapes
+    ``<``, ``>`` and ``&`` so nothing in the data can close the script element.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}var {{ this.get_name() }} = {{ this.data|tojson }};"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, data: dict, index: pd.Index):
+        super().__init__()
+        self._name = "IgAreas"
+        self.data = data
+        self.index = index
+
+    def set_property(self, key: str, values: pd.Series) -> None:
+        for feature, value in zip(self.data["features"], values.reindex(self.index), strict=True):
+            feature["properties"][key] = _e(value)
+
+
+class _AreaLayer(folium.map.Layer):
+    """One view of the shared area data: its own fill colours, outline and tooltip."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.geoJSON({{ this.source.get_name() }}, {
+  {% if this.only %}filter: function(f) { return f.properties[{{ this.only|tojson }}] === 'yes'; },{% endif %}
+  style: function(f) { return {
+    fillColor: {% if this.fill_key %}f.properties[{{ this.fill_key|tojson }}]{% else %}'#000000'{% endif %},
+    fill: {{ 'true' if this.fill_key else 'false' }}, fillOpacity: {{ this.fill_opacity }},
+    color: {{ this.line|tojson }}, weight: {{ this.weight }}{% if this.dash %}, dashArray: {{ this.dash|tojson }}{% endif %} }; },
+  {% if this.interactive %}onEachFeature: function(f, layer) {
+    layer.bindTooltip(function() { return igTooltip(f.properties, {{ this.fields|tojson }}); }, {sticky: true});
+    layer.on({mouseover: function(e) { e.target.setStyle({weight: 2.5, color: '#000000'}); },
+              mouseout: function(e) { {{ this.get_name() }}.resetStyle(e.target); }});
+  }{% else %}interactive: false{% endif %}
+});
+{% endmacro %}"""
+    )
+
+    def __init__(self, source: _AreaData, *, name, fill_key=None, fields=(), show=True, only=None,
+                 line="#555555", weight=0.4, fill_opacity=0.75, dash=None, interactive=True):  # fmt: skip
+        super().__init__(name=_e(name), overlay=True, control=True, show=show)
+        self._name = "IgAreaLayer"
+        self.source, self.fill_key, self.only = source, fill_key, only
+        self.fields = [[k, _e(v)] for k, v in fields]
+        self.line, self.weight, self.fill_opacity, self.dash = line, weight, fill_opacity, dash
+        self.interactive = interactive
+
+
+_SHARED_KEY = "_inclusion_geo_area_data"
+
+
+def _area_data(m: folium.Map, areas: gpd.GeoDataFrame, *, simplify_m: float, tooltip) -> _AreaData:
+    """The shared data element for these areas on this map (created on first use)."""
+    shared = getattr(m, _SHARED_KEY, None)
+    if shared is None:
+        shared = {}
+        setattr(m, _SHARED_KEY, shared)
+        m.get_root().script.add_child(folium.Element(_TOOLTIP_JS))
+        m.get_root().header.add_child(
+            folium.Element(
+                "<style>.ig-tip th{text-align:left;padding-right:8px;vertical-align:top}"
+                ".ig-tip td{max-width:360px;white-space:normal}</style>"
+            )
         )
-        if fields
-        else None,
-        name=_e(name),
-    ).add_to(group)
-    group.add_to(m)
-    return group
+    key = (tuple(areas.index), round(simplify_m, 3))
+    if key not in shared:
+        web = to_web_geometry(areas, simplify_m=simplify_m)
+        fields = tooltip or DEFAULT_AREA_TOOLTIP
+        cols = {}
+        for col in fields:
+            if col == "__code__":
+                cols[col] = areas.index.astype(str)
+            elif col in areas.columns:
+                cols[col] = _display(areas[col]).to_numpy()
+        data = _AreaData(_features(web, pd.DataFrame(cols, index=areas.index)), areas.index)
+        m.add_child(data)
+        shared[key] = data
+    return shared[key]
+
+
+def _fields(data: _AreaData, tooltip) -> list[tuple[str, str]]:
+    present = set(data.data["features"][0]["properties"]) if data.data["features"] else set()
+    return [(k, v) for k, v in (tooltip or DEFAULT_AREA_TOOLTIP).items() if k in present]
 
 
 def add_choropleth(
@@ -251,7 +312,10 @@ def add_choropleth(
     simplify_m: float = 5.0,
 ) -> folium.Map:
     """A choropleth of ``column`` classified by ``scheme`` (quantiles, natural_breaks,
-    equal_interval; mapclassify) in a colour-blind-safe sequential ColorBrewer palette."""
+    equal_interval; mapclassify) in a colour-blind-safe sequential ColorBrewer palette.
+
+    Area geometry is written into the page once per map, however many area layers use it.
+    """
     require_columns(areas, [column], what="areas")
     if scheme not in SCHEMES:
         raise InclusionGeoError(f"scheme={scheme!r} is not one of {list(SCHEMES)}.")
@@ -260,10 +324,15 @@ def add_choropleth(
     classifier = SCHEMES[scheme](values.to_numpy(), k)
     cmap = colormaps[palette].resampled(len(classifier.bins))
     palette_hex = [to_hex(cmap(i)) for i in range(len(classifier.bins))]
-    colours = pd.Series([palette_hex[c] for c in classifier.yb], index=areas.index)
     name = name or column
-    web = to_web_geometry(areas, simplify_m=simplify_m)
-    _geojson_layer(m, web, colours, name=name, tooltip=tooltip or DEFAULT_AREA_TOOLTIP, show=show)
+    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=tooltip)
+    fill_key = f"__fill_{column}"
+    data.set_property(
+        fill_key, pd.Series([palette_hex[c] for c in classifier.yb], index=areas.index)
+    )
+    _AreaLayer(data, name=name, fill_key=fill_key, fields=_fields(data, tooltip), show=show).add_to(
+        m
+    )
     lower = [values.min(), *classifier.bins[:-1]]
     items = [
         (c, f"{lo:,.2f} to {hi:,.2f}")
@@ -275,9 +344,12 @@ def add_choropleth(
 
 def _add_categorical(m, areas, column, colours, *, name, tooltip, show, simplify_m):
     require_columns(areas, [column], what="areas")
-    web = to_web_geometry(areas, simplify_m=simplify_m)
-    fill = areas[column].map(colours)
-    _geojson_layer(m, web, fill, name=name, tooltip=tooltip or DEFAULT_AREA_TOOLTIP, show=show)
+    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=tooltip)
+    fill_key = f"__fill_{column}"
+    data.set_property(fill_key, areas[column].map(colours).fillna("#cccccc"))
+    _AreaLayer(data, name=name, fill_key=fill_key, fields=_fields(data, tooltip), show=show).add_to(
+        m
+    )
     present = set(areas[column])
     _register_legend(
         m, name, name, [(c, label) for label, c in colours.items() if label in present]
@@ -339,19 +411,16 @@ def add_priority_outline(
     max_band: int = 2,
     name: str = "Priority areas (bands 1-2)",
     show: bool = True,
+    simplify_m: float = 5.0,
 ) -> folium.Map:
     """Thick outlines around priority areas (band <= ``max_band``)."""
     require_columns(areas, [column], what="areas")
-    chosen = areas[areas[column] <= max_band]
-    group = folium.FeatureGroup(name=_e(name), show=show)
-    if len(chosen):
-        web = to_web_geometry(chosen, simplify_m=5.0)
-        folium.GeoJson(
-            _features(web, pd.DataFrame(index=web.index)),
-            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5},
-            interactive=False,
-        ).add_to(group)
-    group.add_to(m)
+    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=None)
+    key = f"__is_{column}_{max_band}"
+    data.set_property(key, (areas[column] <= max_band).map({True: "yes", False: "no"}))
+    _AreaLayer(
+        data, name=name, only=key, show=show, line="#000000", weight=2.5, interactive=False
+    ).add_to(m)
     _register_legend(m, name, name, [("outline:#000000", f"priority band 1-{max_band}")])
     return m
 
@@ -476,28 +545,53 @@ def add_catchments(
     return m
 
 
+class _SearchControl(JSCSSMixin, MacroElement):
+    """leaflet-search over the area names and wards, zooming to the area found."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = new L.Control.Search({
+  layer: {{ this.layer.get_name() }}, propertyName: 'search', marker: false, initial: false,
+  collapsed: false, position: 'topright', textPlaceholder: 'Search area or ward',
+  moveToLocation: function(latlng, title, map) { map.fitBounds(latlng.layer.getBounds()); }
+});
+{{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+{% endmacro %}"""
+    )
+    default_js = [
+        (
+            "Leaflet.Search.js",
+            "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js",
+        )
+    ]
+    default_css = [
+        (
+            "Leaflet.Search.css",
+            "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css",
+        )
+    ]
+
+    def __init__(self, layer):
+        super().__init__()
+        self._name = "IgSearch"
+        self.layer = layer
+
+
 def add_search(
-    m: folium.Map, areas: gpd.GeoDataFrame, *, fields: Sequence[str] = ("name", "ward_name")
-):
-    """A search box over area and ward names (leaflet-search)."""
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    *,
+    fields: Sequence[str] = ("name", "ward_name"),
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """A search box over area and ward names (leaflet-search) that zooms to the area."""
     present = [f for f in fields if f in areas.columns]
-    web = to_web_geometry(areas, simplify_m=10.0)
-    search_text = areas[present].astype(str).agg(" | ".join, axis=1)
-    props = pd.DataFrame({"search": search_text.to_numpy()}, index=web.index)
-    layer = folium.GeoJson(
-        _features(web, props),
-        style_function=lambda f: {"fillOpacity": 0, "opacity": 0, "weight": 0},
-        interactive=False,
-        control=False,
-        name="search index",
-    ).add_to(m)
-    folium.plugins.Search(
-        layer=layer,
-        search_label="search",
-        placeholder="Search area or ward",
-        collapsed=False,
-        position="topright",
-    ).add_to(m)
+    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=None)
+    data.set_property("search", areas[present].astype(str).agg(" | ".join, axis=1))
+    layer = _AreaLayer(data, name="search index", show=False, interactive=False)
+    layer.control = False
+    m.add_child(layer)
+    m.add_child(_SearchControl(layer))
     return m
 
 
@@ -518,7 +612,7 @@ def finish_map(m: folium.Map, *, fullscreen: bool = True) -> folium.Map:
             f"<div class='ig-legend-title'>{_e(title)}</div>{rows}</div>"
         )
     css = (
-        "<style>.ig-legends{position:fixed;bottom:24px;left:10px;z-index:1000;max-height:45%;"
+        "<style>.ig-legends{position:fixed;bottom:48px;left:10px;z-index:1000;max-height:45%;"
         "overflow:auto;background:rgba(255,255,255,.93);padding:6px 8px;border-radius:4px;"
         "font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
         ".ig-legend-title{font-weight:bold;margin-top:4px}.ig-row{display:flex;align-items:center}"
