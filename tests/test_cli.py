@@ -29,6 +29,13 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert len(wards) == 20 and wards["population"].sum() == table["population"].sum()
     xlsx = pd.read_excel(out / "priority_areas.xlsx", header=None)
     assert "synthetic demo data" in str(xlsx.iloc[0, 0])
+    for png in ["risk_map.png", "score_distribution.png", "domain_contributions.png"]:
+        assert (out / "figures" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pages = sorted((out / "wards").glob("X05*.md"))
+    assert len(pages) == 20 and (out / "wards" / "README.md").exists()
+    page = pages[0].read_text()
+    assert "## Priority areas" in page and "_domains.png" in page and "synthetic demo data" in page
+    assert (out / "wards" / pages[0].name.replace(".md", "_map.png")).exists()
 
 
 def test_rerun_into_its_own_output_folder_replaces_it(tmp_path):

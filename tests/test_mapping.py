@@ -75,3 +75,9 @@ def test_assets_without_optional_attributes(demo):
     )
     m = mapping.add_assets(mapping.new_map(demo.areas), bare)
     assert "A \\u0026amp; B" in m.get_root().render()  # escaped, then JSON-encoded
+
+
+def test_markdown_cells_are_escaped():
+    from inclusion_geo.report import _md
+
+    assert _md("<b>a|b</b>\nc") == "&lt;b&gt;a\\|b&lt;/b&gt; c"

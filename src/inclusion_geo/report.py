@@ -25,6 +25,8 @@ __all__ = [
     "write_outputs",
     "OUTPUT_MARKER",
     "check_out_dir",
+    "write_figures",
+    "write_ward_profiles",
 ]
 
 OUTPUT_MARKER = ".inclusion-geo-output"
@@ -180,6 +182,102 @@ def check_out_dir(out: Path) -> None:
         )
 
 
+def write_figures(result: StageTwoResult, folder: Path) -> list[Path]:
+    """Static figures for reports: risk choropleth, score distribution, domain contributions."""
+    from . import figures
+
+    folder.mkdir(parents=True, exist_ok=True)
+    label = f" ({result.label})" if result.label else ""
+    return [
+        figures.choropleth_png(
+            result.areas, "risk_index", folder / "risk_map.png",
+            title=f"Digital exclusion risk index, {result.place}{label}", outline=result.ward_boundaries,
+        ),
+        figures.score_distribution_png(result.areas, folder / "score_distribution.png", title=f"Risk index, {result.place}{label}"),
+        figures.domain_contributions_png(
+            result.wards, result.recipe._domain_shares(), folder / "domain_contributions.png",
+            title=f"What drives each ward's risk{label}",
+        ),
+    ]  # fmt: skip
+
+
+def write_ward_profiles(result: StageTwoResult, folder: Path) -> list[Path]:
+    """One Markdown page per ward with a small static map, its priority areas, its assets and
+    its domain scores against the local authority's."""
+    from . import figures
+
+    folder.mkdir(parents=True, exist_ok=True)
+    areas, wards = result.areas, result.wards
+    domains = [c for c in wards.columns if c.startswith("domain_")]
+    weights = areas["population"].astype(float)
+    la_mean = pd.Series({d: float((areas[d] * weights).sum() / weights.sum()) for d in domains})
+    suitable = result.assets[result.assets["category"].isin(result.settings.get("suitable", []))]
+    pages, index_lines = [], [f"# Ward profiles: {_md(result.place)}", ""]
+    for code, ward in wards.iterrows():
+        name = str(ward.get("name", code))
+        safe = "".join(ch if ch.isalnum() else "_" for ch in str(code))
+        mine = areas[areas["ward_code"] == code]
+        outline = None
+        if result.ward_boundaries is not None and code in result.ward_boundaries.index:
+            outline = result.ward_boundaries.loc[[code]]
+        near = suitable[suitable.geometry.within(mine.geometry.union_all().buffer(200))]
+        figures.choropleth_png(mine, "risk_index", folder / f"{safe}_map.png", title=f"{name}: risk index",
+                               outline=outline, points=near, figsize=(4.5, 4.5), k=min(5, max(2, len(mine))))  # fmt: skip
+        figures.ward_profile_png(
+            ward, la_mean, folder / f"{safe}_domains.png", title=f"{name} vs {result.place}"
+        )
+        top = mine.sort_values("priority_rank").head(10)
+        hides = (
+            " Its average hides at least one top-decile area."
+            if ward.get("hides_extremes", False)
+            else ""
+        )
+        lines = [
+            f"# {_md(name)} ({code})",
+            "",
+            f"{int(ward['population']):,} residents in {int(ward['n_areas'])} small areas; mean risk index "
+            f"{ward['risk_index']:.2f} (ward rank {int(ward['rank'])} of {len(wards)}); "
+            f"{ward['pct_pop_top_decile']:.0f}% of residents live in top-decile areas; "
+            f"{int(ward.get('n_hotspot_areas', 0))} hotspot and {int(ward.get('n_priority_areas', 0))} "
+            f"priority areas.{hides}",
+            "",
+            f"![map of {_md(name)}]({safe}_map.png) ![domains of {_md(name)}]({safe}_domains.png)",
+            "",
+            "## Priority areas",
+            "",
+            "| rank | area | population | decile | hotspot | reason |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for area_code, row in top.iterrows():
+            lines.append(
+                f"| {int(row['priority_rank'])} | {_md(row['name'])} ({area_code}) | {int(row['population']):,} | "
+                f"{int(row['risk_decile'])} | {_md(row['hotspot_class'])} | {_md(row['reason'])} |"
+            )
+        lines += ["", "## Digital inclusion support in or near the ward", ""]
+        if len(near):
+            lines += [
+                f"- {_md(r['name'])} ({_md(str(r['category']).replace('_', ' '))})"
+                for _, r in near.iterrows()
+            ]
+        else:
+            lines.append("- none within the ward: see the nearest support in the table above")
+        if result.label:
+            lines += ["", f"_{result.label}_"]
+        page = folder / f"{safe}.md"
+        page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        pages.append(page)
+        index_lines.append(f"- [{_md(name)}]({safe}.md): mean index {ward['risk_index']:.2f}")
+    (folder / "README.md").write_text("\n".join(index_lines) + "\n", encoding="utf-8")
+    return pages
+
+
+def _md(text: object) -> str:
+    """Text safe inside a Markdown table cell: no pipes, no raw HTML."""
+    import html
+
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
 def write_outputs(
     result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none"
 ) -> dict[str, Path]:
@@ -202,6 +300,8 @@ def write_outputs(
         ward_table(result).to_csv(tmp / "wards.csv", index=False)
         (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
         save_map(build_map(result, tiles=tiles), tmp / "map.html")
+        write_figures(result, tmp / "figures")
+        write_ward_profiles(result, tmp / "wards")
         (tmp / OUTPUT_MARKER).write_text("written by inclusion-geo\n", encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)
@@ -209,7 +309,15 @@ def write_outputs(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    names = ["map.html", "priority_areas.csv", "priority_areas.xlsx", "wards.csv", "summary.md"]
+    names = [
+        "map.html",
+        "priority_areas.csv",
+        "priority_areas.xlsx",
+        "wards.csv",
+        "summary.md",
+        "figures",
+        "wards",
+    ]
     return {n: out / n for n in names}
 
 
