@@ -125,3 +125,11 @@ def test_result_site_selection(demo_result):
     picks = demo_result.select_sites(k=3)
     assert 1 <= len(picks) <= 3 and picks["marginal_covered"].is_monotonic_decreasing
     assert picks["cumulative_covered"].iloc[-1] <= demo_result.areas["population"].sum()
+
+
+def test_assets_outside_can_be_dropped():
+    with pytest.warns(UserWarning, match="dropped"):
+        kept = validate_assets(assets(), study_area=box(-10, -10, 1500, 1500), outside="drop")
+    assert kept["name"].tolist() == ["Lib A", "Hall", "Cafe"]
+    with pytest.raises(InclusionGeoError, match="outside="):
+        validate_assets(assets(), outside="maybe")

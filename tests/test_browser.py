@@ -125,3 +125,33 @@ def test_injection_strings_render_literally_and_run_nothing(browser, demo_result
     )
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "injection_map.png"))
+
+
+@pytest.mark.shared_data
+def test_leeds_map_works_in_a_real_browser(browser, shared_data, tmp_path):
+    import warnings
+
+    from selenium.webdriver.common.by import By
+
+    from inclusion_geo.runner import run_config
+
+    text = (Path(__file__).resolve().parents[1] / "examples" / "leeds.toml").read_text()
+    config = tmp_path / "leeds.toml"
+    config.write_text(text.replace("../../shared/data", str(shared_data)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = run_config(config)
+    path = mapping.save_map(result.map(), tmp_path / "leeds.html")
+    assert path.stat().st_size <= 3_000_000
+    assert open_map(browser, path) == []
+    labels = [
+        e.text for e in browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers label")
+    ]
+    assert (
+        "Risk index" in labels
+        and "Wards" in labels
+        and any(t.startswith("Assets: library") for t in labels)
+    )
+    assert len(browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) >= 482
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "leeds_map.png"))

@@ -145,3 +145,13 @@ def test_same_config_on_national_boundaries(config, shared_data, tmp_path):
     assert len(inputs.areas) == 482
     assert np.isfinite(inputs.counts["imd_score"]).all()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_leeds_hotspots_agree_with_esda(leeds):
+    import esda
+    import libpysal
+
+    y = leeds.areas["risk_index"].reindex(leeds.weights.ids)
+    lw = libpysal.weights.fill_diagonal(leeds.weights.to_libpysal(), 1.0)
+    gi = esda.G_Local(y.to_numpy(), lw, transform="B", star=True, permutations=0)
+    np.testing.assert_allclose(leeds.areas["gi_z"].reindex(leeds.weights.ids), gi.Zs, atol=1e-9)

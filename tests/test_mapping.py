@@ -81,3 +81,16 @@ def test_markdown_cells_are_escaped():
     from inclusion_geo.report import _md
 
     assert _md("<b>a|b</b>\nc") == "&lt;b&gt;a\\|b&lt;/b&gt; c"
+
+
+def test_maps_split_by_group_and_big_maps_warn(demo_result, tmp_path, monkeypatch):
+    import inclusion_geo.report as report
+
+    index = report.write_maps_by(demo_result, tmp_path / "maps", by="ward_code", names="ward_name")
+    pages = sorted((tmp_path / "maps").glob("X05*.html"))
+    assert len(pages) == 20 and "Greystone" in index.read_text()
+    monkeypatch.setattr(report, "MAX_AREAS_PER_PAGE", 100)
+    with pytest.warns(UserWarning, match="write_maps_by"):
+        report.build_map(demo_result)
+    with pytest.raises(InclusionGeoError, match="lad_code"):
+        report.write_maps_by(demo_result, tmp_path / "x")

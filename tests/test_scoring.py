@@ -187,3 +187,8 @@ def test_permuting_rows_permutes_outputs_and_scaling_weights_changes_nothing(ord
         domain_weights={"demography": factor, "connectivity": factor},
     )
     pd.testing.assert_frame_equal(score(f, scaled), base, atol=1e-9)
+
+
+def test_a_one_area_comparison_set_is_refused():
+    with pytest.raises(DataQualityError, match="at least two areas"):
+        score(frame(), recipe(scope="reference"), reference=frame().iloc[:1])

@@ -37,15 +37,20 @@ DECAY_FUNCTIONS = ("gaussian", "linear", "step", "none")
 
 
 def validate_assets(
-    assets: gpd.GeoDataFrame, *, study_area=None, what: str = "assets"
+    assets: gpd.GeoDataFrame, *, study_area=None, outside: str = "keep", what: str = "assets"
 ) -> gpd.GeoDataFrame:
     """Check an asset table and return it in EPSG:27700 with point geometry.
 
     Polygons become representative points. Rows with no geometry raise (they cannot be placed);
     exact duplicates (same name, category and location within 1 m) are removed with a warning
     that gives the count; assets outside ``study_area`` (a shapely geometry in EPSG:27700) are
-    kept, because people cross borders to use a library, and counted in a warning.
+    kept by default (``outside="keep"``), because people cross borders to use a library, or
+    dropped (``outside="drop"``); either way a warning counts them. Any CRS is accepted and the
+    result is reprojected to EPSG:27700, so assets in longitude/latitude and areas in British
+    National Grid combine correctly.
     """
+    if outside not in ("keep", "drop"):
+        raise InclusionGeoError(f"outside={outside!r}; use 'keep' or 'drop'.")
     if not isinstance(assets, gpd.GeoDataFrame):
         raise TypeError(
             f"{what} must be a GeoDataFrame; load a council list with "
@@ -83,14 +88,20 @@ def validate_assets(
         )
         out = out.loc[~dupes.to_numpy()]
     if study_area is not None:
-        outside = ~out.geometry.within(study_area.buffer(1.0))
-        if outside.any():
+        beyond = ~out.geometry.within(study_area.buffer(1.0))
+        if beyond.any():
+            action = (
+                "they are kept, since residents near the border use them too"
+                if outside == "keep"
+                else "they were dropped (outside='drop')"
+            )
             warnings.warn(
-                f"{int(outside.sum())} asset(s) lie outside the study area; they are kept, since "
-                "residents near the border use them too.",
+                f"{int(beyond.sum())} asset(s) lie outside the study area; {action}.",
                 UserWarning,
                 stacklevel=2,
             )
+            if outside == "drop":
+                out = out.loc[~beyond.to_numpy()]
     return out
 
 

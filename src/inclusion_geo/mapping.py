@@ -62,6 +62,8 @@ SCHEMES = {
 }
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+# beyond eight categories: Paul Tol's colour-blind-safe dark tones
+OKABE_ITO_EXTENDED = OKABE_ITO + ["#332288", "#117733", "#999933", "#882255", "#88CCEE", "#AA4499"]
 HOTSPOT_COLOURS = {  # ColorBrewer RdBu, colour-blind safe
     "Hot spot (99%)": "#b2182b",
     "Hot spot (95%)": "#ef8a62",
@@ -129,7 +131,9 @@ def new_map(
     if tiles not in TILES:
         raise InclusionGeoError(f"tiles={tiles!r} is not one of {list(TILES)}.")
     bounds = gpd.GeoSeries(areas.geometry).to_crs("EPSG:4326").total_bounds
+    # a max zoom is needed for marker clustering when there is no tile layer to set one
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    m.options["maxZoom"] = 19
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     if TILES[tiles] is not None:
         folium.TileLayer(TILES[tiles][0], name=f"Basemap: {tiles}", control=True).add_to(m)
@@ -478,10 +482,11 @@ def add_assets(
     *,
     categories: Sequence[str] | None = None,
     cluster: bool | None = None,
-    show: bool = True,
+    show: bool | Sequence[str] = True,
 ) -> folium.Map:
     """Community assets as circle markers, one toggleable layer per category (Okabe-Ito colours),
-    clustered when a category has more than 100 points (or as ``cluster`` says).
+    clustered when a category has more than 100 points (or as ``cluster`` says). ``show`` is
+    True/False for every layer, or the categories to switch on at first.
 
     Each category is one GeoJSON layer (not one script per marker), so thousands of assets stay
     light. Popups show name, category, type, source, opening hours, internet and wheelchair
@@ -493,11 +498,12 @@ def add_assets(
         list(categories) if categories is not None else sorted(web["category"].astype(str).unique())
     )
     for i, cat in enumerate(cats):
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        colour = OKABE_ITO_EXTENDED[i % len(OKABE_ITO_EXTENDED)]
         subset = web[web["category"] == cat]
         label = cat.replace("_", " ")
         layer_name = f"Assets: {label} ({len(subset)})"
-        group = folium.FeatureGroup(name=_e(layer_name), show=show)
+        visible = show if isinstance(show, bool) else cat in set(show)
+        group = folium.FeatureGroup(name=_e(layer_name), show=visible)
         use_cluster = len(subset) > 100 if cluster is None else cluster
         target = folium.plugins.MarkerCluster(control=False).add_to(group) if use_cluster else group
         geo = json.loads(subset.geometry.to_json(drop_id=True))

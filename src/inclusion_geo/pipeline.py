@@ -153,6 +153,7 @@ def run_stage_two(
     permutations: int = 999,
     seed: int = 0,
     sources: Mapping[str, str] | None = None,
+    assets_outside: str = "keep",
 ) -> StageTwoResult:
     """Run stage two on prepared frames.
 
@@ -182,6 +183,9 @@ def run_stage_two(
         Straight-line to walking-distance factor.
     permutations, seed
         For hotspot inference.
+    assets_outside
+        ``"keep"`` (default) assets beyond the boundary, which residents near it use, or
+        ``"drop"`` them; either way a warning counts them.
 
     Returns
     -------
@@ -222,7 +226,7 @@ def run_stage_two(
         require_same_index(areas.index, centroids.index, left_what="areas", right_what="centroids")
         centroids = centroids.reindex(areas.index)
     study_area = areas.geometry.union_all()
-    assets = _assets.validate_assets(assets, study_area=study_area)
+    assets = _assets.validate_assets(assets, study_area=study_area, outside=assets_outside)
     present = set(assets["category"])
     suitable_list = sorted(present) if suitable is None else [c for c in suitable if c in present]
     if not suitable_list:

@@ -26,6 +26,8 @@ __all__ = [
     "OUTPUT_MARKER",
     "check_out_dir",
     "write_figures",
+    "write_maps_by",
+    "MAX_AREAS_PER_PAGE",
     "write_ward_profiles",
 ]
 
@@ -136,10 +138,29 @@ def summary_text(result: StageTwoResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+MAX_AREAS_PER_PAGE = 5_000
+
+
 def build_map(result: StageTwoResult, *, tiles: str = "none", scheme: str = "quantiles"):
+    """The interactive map of a result (see :meth:`StageTwoResult.map`).
+
+    Above :data:`MAX_AREAS_PER_PAGE` areas a single page would be too heavy for a browser: a
+    warning says so and points to :func:`write_maps_by`, which writes one page per local
+    authority (or any grouping) with an index page.
+    """
+    import warnings
+
     from . import mapping
 
     a = result.areas
+    if len(a) > MAX_AREAS_PER_PAGE:
+        warnings.warn(
+            f"{len(a):,} areas is more than one map page can show smoothly ({MAX_AREAS_PER_PAGE:,}); "
+            "write one page per local authority with inclusion_geo.report.write_maps_by(result, "
+            "folder, by='lad_code') instead.",
+            UserWarning,
+            stacklevel=2,
+        )
     sources = "; ".join(f"{k}: {v}" for k, v in result.sources.items())
     m = mapping.new_map(a, tiles=tiles, title=result.title, subtitle=sources or None)
     mapping.add_choropleth(m, a, "risk_index", name="Risk index", scheme=scheme, show=True)
@@ -151,7 +172,8 @@ def build_map(result: StageTwoResult, *, tiles: str = "none", scheme: str = "qua
     mapping.add_priority_outline(m, a)
     if result.ward_boundaries is not None:
         mapping.add_wards(m, result.ward_boundaries)
-    mapping.add_assets(m, result.assets)
+    # support categories on at first; the rest are a click away
+    mapping.add_assets(m, result.assets, show=result.settings.get("suitable", True))
     suitable = result.settings.get("suitable", [])
     if suitable:
         mapping.add_catchments(
@@ -180,6 +202,60 @@ def check_out_dir(out: Path) -> None:
         raise InclusionGeoError(
             f"--out {out}: cannot write in {probe}. Choose a folder you can write to."
         )
+
+
+def write_maps_by(
+    result: StageTwoResult,
+    folder: str | Path,
+    *,
+    by: str = "lad_code",
+    names: str | None = None,
+    tiles: str = "none",
+) -> Path:
+    """One map page per group of areas (e.g. per local authority) and an ``index.html``.
+
+    Each page holds the group's areas, the assets within 2 km of them (people cross borders)
+    and the wards its areas belong to. Returns the index page.
+    """
+    import html
+    from dataclasses import replace
+
+    from .mapping import save_map
+
+    if by not in result.areas.columns:
+        raise InclusionGeoError(
+            f"areas have no {by!r} column to split the maps by; columns include {list(result.areas.columns)[:8]}."
+        )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    links = []
+    for code, part in result.areas.groupby(by, sort=True):
+        label = str(part[names].iloc[0]) if names and names in part else str(code)
+        reach = part.geometry.union_all().buffer(2_000)
+        assets = result.assets[result.assets.geometry.within(reach)]
+        wards = None
+        if result.ward_boundaries is not None:
+            wards = result.ward_boundaries[result.ward_boundaries.index.isin(part["ward_code"])]
+        sub = replace(
+            result,
+            areas=part,
+            assets=assets if len(assets) else result.assets.iloc[:0],
+            ward_boundaries=wards,
+            place=label,
+        )
+        safe = "".join(ch if ch.isalnum() else "_" for ch in str(code))
+        save_map(build_map(sub, tiles=tiles), folder / f"{safe}.html")
+        links.append(
+            f"<li><a href='{html.escape(safe)}.html'>{html.escape(label)}</a> ({len(part)} areas)</li>"
+        )
+    index = folder / "index.html"
+    title = html.escape(result.title)
+    index.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<h1>{title}</h1><ul>{''.join(links)}</ul></body></html>",
+        encoding="utf-8",
+    )
+    return index
 
 
 def write_figures(result: StageTwoResult, folder: Path) -> list[Path]:

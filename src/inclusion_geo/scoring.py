@@ -439,6 +439,11 @@ def score(
                 "pass the indicator values of the comparison set (e.g. all of England)."
             )
         require_columns(reference, names, what="reference")
+        if len(reference) < 2:
+            raise DataQualityError(
+                f"The comparison set (reference=) has {len(reference)} area(s); a scope needs at "
+                "least two areas to scale against."
+            )
     elif reference is not None:
         raise InclusionGeoError(
             f"reference= was given but recipe {recipe.name!r} has scope='local'; set the "
