@@ -25,6 +25,8 @@ MODULES = [
     "inclusion_geo.pipeline",
     "inclusion_geo.config",
     "inclusion_geo.runner",
+    "inclusion_geo.national",
+    "inclusion_geo.figures",
     "inclusion_geo.report",
     "inclusion_geo.mapping",
 ]

@@ -80,6 +80,8 @@ def _run(args: argparse.Namespace) -> int:
                     "tiles": args.tiles,
                 }
                 cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+                if cfg.many:
+                    return _run_many(cfg, args.out, caught, start)
                 result = run_config(cfg)
                 tiles = cfg.tiles
             else:
@@ -101,6 +103,23 @@ def _run(args: argparse.Namespace) -> int:
     print("Wrote:")
     for name, path in paths.items():
         print(f"  {name:<20} {path}")
+    return 0
+
+
+def _run_many(cfg, out, caught, start) -> int:
+    from .national import run_national
+
+    run = run_national(cfg, out)
+    for w in caught:
+        print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
+    print(
+        f"{cfg.area_name}: {len(run.succeeded)} authorities done, {len(run.failed)} failed, in {time.perf_counter() - start:.1f} s"
+    )
+    for code, reason in run.failed.items():
+        print(f"  failed {code}: {reason}")
+    print(f"Wrote: {run.out_dir / 'index.html'}")
+    print(f"       {run.out_dir / 'national_priority_areas.csv'}")
+    print(f"       {run.out_dir / 'local_authorities.csv'}")
     return 0
 
 

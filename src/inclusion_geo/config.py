@@ -51,6 +51,11 @@ class RunConfig:
     tiles: str = "none"
     raw: Mapping = field(default_factory=dict)
 
+    @property
+    def many(self) -> bool:
+        """True when the run covers several local authorities (a list, or ``"all"``)."""
+        return self.area_codes == ("all",) or len(self.area_codes) > 1
+
     def source(self, name: str, *, required: bool = True) -> Mapping | None:
         entry = self.sources.get(name)
         if entry is None and required:
@@ -99,7 +104,9 @@ def load_config(path: str | Path) -> RunConfig:
             f'{path}: [area] code = "E08000035" (a local authority code) is required.'
         )
     codes = area["code"] if isinstance(area["code"], list) else [area["code"]]
-    for code in codes:
+    if codes == ["all"]:
+        codes = ["all"]
+    for code in [] if codes == ["all"] else codes:
         if not isinstance(code, str) or len(code) != 9 or code[0] not in "EW":
             raise InclusionGeoError(
                 f"{path}: [area] code {code!r} is not a local authority GSS code like 'E08000035'."

@@ -355,11 +355,12 @@ def _md(text: object) -> str:
 
 
 def write_outputs(
-    result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none"
+    result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none", full: bool = True
 ) -> dict[str, Path]:
     """Write ``map.html``, ``priority_areas.csv`` / ``.xlsx``, ``wards.csv`` and ``summary.md``.
 
-    Everything is written to a temporary folder beside ``out_dir`` and moved into place only
+    ``full=False`` writes only the map, the CSV tables and the summary (national runs do this
+    per authority, to stay fast), leaving out the XLSX, static figures and ward profiles. Everything is written to a temporary folder beside ``out_dir`` and moved into place only
     when complete, so a failure never leaves half an output. An existing ``out_dir`` must be
     empty or hold earlier inclusion-geo outputs (it is then replaced).
     """
@@ -372,12 +373,14 @@ def write_outputs(
     try:
         table = priority_table(result)
         table.to_csv(tmp / "priority_areas.csv", index=False)
-        _write_xlsx(table, tmp / "priority_areas.xlsx", _header_lines(result))
+        if full:
+            _write_xlsx(table, tmp / "priority_areas.xlsx", _header_lines(result))
         ward_table(result).to_csv(tmp / "wards.csv", index=False)
         (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
         save_map(build_map(result, tiles=tiles), tmp / "map.html")
-        write_figures(result, tmp / "figures")
-        write_ward_profiles(result, tmp / "wards")
+        if full:
+            write_figures(result, tmp / "figures")
+            write_ward_profiles(result, tmp / "wards")
         (tmp / OUTPUT_MARKER).write_text("written by inclusion-geo\n", encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)
@@ -388,12 +391,10 @@ def write_outputs(
     names = [
         "map.html",
         "priority_areas.csv",
-        "priority_areas.xlsx",
         "wards.csv",
         "summary.md",
-        "figures",
-        "wards",
     ]
+    names += ["priority_areas.xlsx", "figures", "wards"] if full else []
     return {n: out / n for n in names}
 
 

@@ -77,14 +77,22 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
                 source=entry.get("source", key),
                 target=entry.get("target", "lad21cd"),
             )
-        codes = src.areas_in(lookup, list(cfg.area_codes))
+        wanted = sorted(lookup.unique()) if cfg.area_codes == ("all",) else list(cfg.area_codes)
+        codes = src.areas_in(lookup, wanted)
         missing = codes.difference(boundaries.index)
-        if len(missing):
+        if len(missing) and not (cfg.many and cfg.area_codes == ("all",)):
             raise InclusionGeoError(
                 f"{cfg.path}: {len(missing)} {key} area(s) of {cfg.area_name} are not in the "
                 f"boundary file, e.g. {missing[:5].tolist()}."
             )
-        boundaries = boundaries.loc[codes]
+        boundaries = boundaries.loc[codes.intersection(boundaries.index, sort=False)]
+        lad_of = lookup.reindex(boundaries.index)
+    elif cfg.many:
+        raise InclusionGeoError(
+            f"{cfg.path}: a run over several local authorities needs [sources.area_lookup]."
+        )
+    else:
+        lad_of = None
     sources["boundaries"] = boundaries.attrs.get("source", "")
     with timer("centroids"):
         pwc = src.load_centroids(cfg.resolve("centroids"))
@@ -99,18 +107,38 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
     areas = gpd.GeoDataFrame(
         {"name": boundaries["name"]}, geometry=boundaries.geometry, crs=boundaries.crs
     )
+    if lad_of is not None:
+        areas["lad_code"] = lad_of
+    msoa = areas["name"].str.replace(r"[A-Z]+$", "", regex=True).str.strip()
+    areas["ward_code"], areas["ward_name"] = msoa, msoa
     if cfg.source("wards", required=False):
         with timer("boundaries"):
             ward_boundaries = src.read_boundaries(cfg.resolve("wards"))
-        fit = best_fit_lookup(centroids, ward_boundaries)
-        areas["ward_code"] = fit
-        areas["ward_name"] = fit.map(ward_boundaries["name"]) if "name" in ward_boundaries else fit
+        if cfg.many:  # a ward file may cover only some authorities: the others keep MSOA groups
+            points = gpd.GeoDataFrame(geometry=centroids)
+            inside = gpd.sjoin(points, ward_boundaries[["geometry"]], predicate="within")
+            inside = inside[~inside.index.duplicated()]
+            fit = inside[inside.columns[-1]].reindex(areas.index)
+            if fit.isna().any():
+                warnings.warn(
+                    f"{int(fit.isna().sum())} areas lie outside the ward file; they are grouped by MSOA.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            has = fit.notna()
+            areas.loc[has, "ward_code"] = fit[has].astype(str)
+            if "name" in ward_boundaries:
+                areas.loc[has, "ward_name"] = fit[has].map(ward_boundaries["name"]).astype(str)
+        else:
+            fit = best_fit_lookup(centroids, ward_boundaries)
+            areas["ward_code"] = fit
+            areas["ward_name"] = (
+                fit.map(ward_boundaries["name"]) if "name" in ward_boundaries else fit
+            )
         sources["wards"] = (
             f"{ward_boundaries.attrs.get('source', '')} (best fit by population-weighted centroid)"
         )
     else:
-        msoa = areas["name"].str.replace(r"[A-Z]+$", "", regex=True).str.strip()
-        areas["ward_code"], areas["ward_name"] = msoa, msoa
         warnings.warn(
             "No [sources.wards]: areas are grouped by MSOA (their name without the final letter) "
             "instead of wards.",
@@ -163,6 +191,8 @@ def _census_counts(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> 
         return _subset(counts, codes, cfg, "census")
     change = src.load_lsoa_change_lookup(cfg.resolve("change_lookup"))
     needed = change.loc[change["lsoa11cd"].isin(codes), "lsoa21cd"].unique()
+    if cfg.many:
+        needed = pd.Index(needed).intersection(counts.index)
     population = None
     if cfg.source("population", required=False):
         population = src.load_iod(cfg.resolve("population"))["population_total"]
@@ -176,6 +206,15 @@ def _census_counts(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> 
 
 def _subset(frame: pd.DataFrame, codes: pd.Index, cfg: RunConfig, name: str) -> pd.DataFrame:
     missing = codes.difference(frame.index)
+    if len(missing) and cfg.many:
+        # several authorities: the areas without data fail in their own authority's run
+        warnings.warn(
+            f"[sources.{name.split()[0]}] has no rows for {len(missing)} area(s), e.g. "
+            f"{missing[:3].tolist()}; the authorities they are in will report it.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return frame.reindex(codes)
     if len(missing):
         raise DataQualityError(
             f"{cfg.path}: [sources.{name.split()[0]}] has no rows for {len(missing)} area(s), e.g. "

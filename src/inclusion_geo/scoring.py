@@ -556,18 +556,17 @@ def top_barriers(
         parts[item.name] = values.map(lambda v, s=spec: _fmt_value(v, s.unit)).radd(
             f"{spec.label} "
         ) + top_share.map(lambda t: f" (worst {max(1, round(t))}% of {place})")
-    pct_frame = pd.DataFrame(pct)
-    text = pd.DataFrame(parts)
+    names = list(pct)
+    pct_matrix = np.column_stack([pct[n].to_numpy() for n in names])
+    text = np.column_stack([parts[n].to_numpy(dtype=object) for n in names])
     # ties in percentile go to the indicator with more weight in the index
-    share = recipe.weights_table()["share_of_index"].reindex(pct_frame.columns)
+    share = recipe.weights_table()["share_of_index"].reindex(names).to_numpy()
+    tie_order = np.argsort(-share, kind="stable")
     out = []
-    for code in indicators.index:
-        row = pct_frame.loc[code]
-        keyed = pd.DataFrame({"pct": row, "share": -share})[row <= min_share_pct]
-        chosen = keyed.sort_values(["pct", "share"], kind="stable").index[:n]
-        out.append(
-            "; ".join(text.loc[code, chosen]) if len(chosen) else "no single barrier stands out"
-        )
+    for row_pct, row_text in zip(pct_matrix[:, tie_order], text[:, tie_order], strict=True):
+        order = np.argsort(row_pct, kind="stable")
+        chosen = [row_text[j] for j in order[:n] if row_pct[j] <= min_share_pct]
+        out.append("; ".join(chosen) if chosen else "no single barrier stands out")
     return pd.Series(out, index=indicators.index, name="top_barriers")
 
 

@@ -1,0 +1,51 @@
+"""The national run: every English local authority (32,844 LSOA 2011) from national files,
+with per-authority maps and tables, and the share of the time spent just reading inputs.
+
+Run: .venv/bin/python benchmarks/bench_national.py   (targets: whole run < 5 min, peak < 2 GB;
+scoring + hotspots + roll-ups < 10 s; total no more than 3x the time to read the inputs)
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from _common import REPO, SHARED, timed
+
+from inclusion_geo.national import run_national
+from inclusion_geo.runner import load_inputs
+
+
+def main() -> None:
+    warnings.simplefilter("ignore", UserWarning)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        config = tmp / "england.toml"
+        config.write_text(
+            (REPO / "examples" / "england.toml")
+            .read_text()
+            .replace("../../shared/data", str(SHARED))
+        )
+        with timed("read inputs only"):
+            inputs = load_inputs(config)
+        print(f"areas {len(inputs.areas):,}; authorities {inputs.areas['lad_code'].nunique()}")
+        start = time.perf_counter()
+        run = run_national(config, tmp / "out", progress=False)
+        total = time.perf_counter() - start
+        for name, seconds in run.timings.items():
+            print(f"  {name:<46} {seconds:8.2f} s")
+        print(f"{'whole national run':<48} {total:8.1f} s   (target < 300 s)")
+        print(f"{'authorities done / failed':<48} {len(run.succeeded)} / {len(run.failed)}")
+        read = run.timings["load"]
+        print(
+            f"{'ratio of total to reading the inputs':<48} {total / read:8.1f} x   (target <= 3x)"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{'peak resident memory':<48} {peak:8.0f} MB   (target < 2,048 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""Many local authorities in one run: national files read once, each authority scored within
+itself and against the whole run, per-authority outputs, a national priority table,
+authority summaries in the style of the IoD local authority summaries, and an index page.
+
+A failure in one authority (a missing input, say) is recorded and the run goes on."""
+
+from __future__ import annotations
+
+import html
+import logging
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._errors import InclusionGeoError
+from .config import RunConfig, load_config
+from .hotspots import build_weights, local_statistics
+from .indicators import compute_indicators
+from .pipeline import DEFAULT_SUITABLE, run_stage_two
+from .report import OUTPUT_MARKER, check_out_dir, priority_table, write_outputs
+from .runner import load_inputs, resolve_recipe
+from .scoring import score
+
+__all__ = ["NationalRun", "run_national", "la_summaries", "extent"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NationalRun:
+    """What a run over several authorities did."""
+
+    out_dir: Path
+    succeeded: list[str]
+    failed: dict[str, str]
+    summaries: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def extent(population: pd.Series, national_percentile: pd.Series) -> float:
+    """The IoD *extent*: the share of residents in the most at-risk 30 % of areas, weighted 1 in
+    the top 10 % and sliding linearly from 0.95 to 0.05 between the 11th and 30th percentiles.
+
+    ``national_percentile`` is each area's position from the top (0 = most at risk, 100 = least).
+    """
+    p = national_percentile.to_numpy(dtype=float)
+    weight = np.where(p <= 10, 1.0, np.where(p <= 30, 0.95 - 0.9 * (p - 10) / 20, 0.0))
+    pop = population.to_numpy(dtype=float)
+    return float((weight * pop).sum() / pop.sum())
+
+
+def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.DataFrame:
+    """Local authority summaries from areas carrying ``lad_code``, ``population`` and the
+    national scores ``national_risk_index``, ``national_decile``, ``national_percentile``:
+    population-weighted average score and its rank (1 = most at risk), the share of areas and of
+    residents in the national top decile, and the extent."""
+    rows = {}
+    for code, part in areas.groupby("lad_code"):
+        pop = part["population"].astype(float)
+        top = part["national_decile"] == 1
+        rows[code] = {
+            "n_areas": len(part),
+            "population": float(pop.sum()),
+            "average_score": float((part["national_risk_index"] * pop).sum() / pop.sum()),
+            "pct_areas_top_decile": 100.0 * float(top.mean()),
+            "pct_population_top_decile": 100.0 * float(pop[top].sum() / pop.sum()),
+            "extent": extent(pop, part["national_percentile"]),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "lad_code"
+    out["average_score_rank"] = out["average_score"].rank(ascending=False, method="min").astype(int)
+    out["extent_rank"] = out["extent"].rank(ascending=False, method="min").astype(int)
+    if names is not None:
+        out.insert(0, "name", names.reindex(out.index))
+    return out.sort_values("average_score_rank")
+
+
+def run_national(
+    config: RunConfig | str | Path, out_dir: str | Path, *, progress: bool | None = None
+) -> NationalRun:
+    """Run every authority the config names (``[area] code`` a list, or ``"all"``)."""
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    out = Path(out_dir).expanduser().absolute()
+    check_out_dir(out)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    inputs = load_inputs(cfg)
+    timings["load"] = time.perf_counter() - start
+    if "lad_code" not in inputs.areas:
+        raise InclusionGeoError(
+            f"{cfg.path}: a run over several authorities needs [sources.area_lookup]."
+        )
+    names = _lad_names(cfg, inputs.areas)
+    recipe, dropped = resolve_recipe(cfg, inputs.counts)
+    # national scope: every area in the run (rows with missing inputs are left to fail in their LA)
+    t = time.perf_counter()
+    indicators = compute_indicators(
+        inputs.counts.dropna(subset=_needed(recipe)),
+        [recipe.spec(i.name) for i in recipe.indicators],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        national = score(indicators, recipe)
+    timings["national scoring"] = time.perf_counter() - t
+    # national hotspots: clusters of risk that cross authority borders
+    t = time.perf_counter()
+    scored = inputs.areas.loc[national.index]
+    weights = build_weights(scored)
+    hot = local_statistics(
+        national["risk_index"], weights, permutations=cfg.permutations, seed=cfg.seed
+    )
+    timings["national hotspots"] = time.perf_counter() - t
+    national_cols = pd.DataFrame(
+        {
+            "national_risk_index": national["risk_index"],
+            "national_rank": national["risk_rank"],
+            "national_decile": national["risk_decile"],
+            "national_percentile": 100.0 - national["risk_percentile"],
+            "national_hotspot_class": hot["hotspot_class"],
+        }
+    )
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    succeeded, failed, tables = [], {}, []
+    codes = sorted(inputs.areas["lad_code"].dropna().unique())
+    show = progress if progress is not None else sys.stderr.isatty()
+    t = time.perf_counter()
+    try:
+        from tqdm import tqdm
+
+        for code in tqdm(codes, desc="local authorities", disable=not show, file=sys.stderr):
+            try:
+                table = _run_one(
+                    cfg, inputs, code, names.get(code, code), recipe, dropped, national_cols, tmp
+                )
+                tables.append(table)
+                succeeded.append(code)
+            except (InclusionGeoError, ValueError) as exc:
+                failed[code] = str(exc)
+                log.warning("%s failed: %s", code, exc)
+        timings["per-authority runs"] = time.perf_counter() - t
+        if not succeeded:
+            raise InclusionGeoError(
+                "Every authority failed: "
+                + "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
+            )
+        all_areas = pd.concat(tables)
+        all_areas = all_areas.sort_values(["national_rank"])
+        all_areas.to_csv(tmp / "national_priority_areas.csv", index=False)
+        t = time.perf_counter()
+        summaries = la_summaries(
+            all_areas.rename(columns={"area_code": "code"}).assign(lad_code=all_areas["lad_code"]),
+            names=pd.Series(names),
+        )
+        timings["roll-ups"] = time.perf_counter() - t
+        summaries.round(4).to_csv(tmp / "local_authorities.csv")
+        _write_index(tmp, cfg, summaries, failed, dropped)
+        (tmp / OUTPUT_MARKER).write_text("written by inclusion-geo\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    timings["total"] = time.perf_counter() - start
+    return NationalRun(
+        out_dir=out, succeeded=succeeded, failed=failed, summaries=summaries, timings=timings
+    )
+
+
+def _needed(recipe) -> list[str]:
+    return sorted({c for i in recipe.indicators for c in recipe.spec(i.name).columns})
+
+
+def _lad_names(cfg: RunConfig, areas: pd.DataFrame) -> dict[str, str]:
+    from .sources import load_area_lookup
+
+    entry = cfg.source("area_lookup")
+    target = str(entry.get("target", "lad21cd"))
+    try:
+        lookup = load_area_lookup(
+            cfg.resolve("area_lookup"), source=target, target=target[:-2] + "nm"
+        )
+        return lookup.to_dict()
+    except InclusionGeoError:
+        return {code: code for code in areas["lad_code"].dropna().unique()}
+
+
+def _run_one(cfg, inputs, code, name, recipe, dropped, national_cols, folder: Path) -> pd.DataFrame:
+    mask = (inputs.areas["lad_code"] == code).to_numpy()
+    areas = inputs.areas.loc[mask]
+    counts = inputs.counts.loc[areas.index]
+    wards = None
+    if inputs.ward_boundaries is not None:
+        wards = inputs.ward_boundaries[inputs.ward_boundaries.index.isin(areas["ward_code"])]
+        wards = wards if len(wards) else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = run_stage_two(
+            areas.drop(columns="lad_code"),
+            counts,
+            inputs.assets,
+            centroids=inputs.centroids.loc[areas.index],
+            ward_boundaries=wards,
+            recipe=recipe,
+            place=name,
+            suitable=cfg.suitable if cfg.suitable is not None else DEFAULT_SUITABLE,
+            catchments_m=cfg.catchments_m,
+            circuity=cfg.circuity,
+            permutations=cfg.permutations,
+            seed=cfg.seed,
+            sources=inputs.sources,
+        )
+        # the page shows the assets within 2 km of the authority; distances used them all
+        reach = areas.geometry.union_all().buffer(2_000)
+        nearby = result.assets[result.assets.geometry.within(reach)]
+        result = replace(
+            result, assets=nearby, settings={**result.settings, "dropped_indicators": dropped}
+        )
+        safe = "".join(ch if ch.isalnum() else "_" for ch in code)
+        write_outputs(result, folder / safe, tiles=cfg.tiles, full=False)
+    table = priority_table(result)
+    table.insert(0, "lad_name", name)
+    table.insert(0, "lad_code", code)
+    joined = national_cols.reindex(table["area_code"].to_numpy())
+    for col in national_cols.columns:
+        table[col] = joined[col].to_numpy()
+    return table
+
+
+def _write_index(
+    folder: Path, cfg: RunConfig, summaries: pd.DataFrame, failed: dict, dropped: list
+) -> None:
+    rows = "".join(
+        f"<tr><td>{int(r['average_score_rank'])}</td><td><a href='{html.escape(code)}/map.html'>"
+        f"{html.escape(str(r.get('name', code)))}</a></td><td>{html.escape(code)}</td>"
+        f"<td>{r['average_score']:.2f}</td><td>{r['pct_population_top_decile']:.0f}%</td>"
+        f"<td>{r['extent']:.2f}</td><td><a href='{html.escape(code)}/summary.md'>summary</a></td></tr>"
+        for code, r in summaries.iterrows()
+    )
+    fails = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in failed.items())
+    note = (
+        f"<p>Scored without {html.escape(', '.join(dropped))} (no source).</p>" if dropped else ""
+    )
+    title = html.escape(f"Digital exclusion risk: {cfg.area_name}")
+    (folder / "index.html").write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + title + "</title>"
+        "<style>body{font:14px sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}</style></head>"
+        f"<body><h1>{title}</h1>{note}<table><tr><th>rank</th><th>authority</th><th>code</th>"
+        "<th>average score</th><th>residents in national top decile</th><th>extent</th><th></th></tr>"
+        f"{rows}</table>"
+        + (f"<h2>Failed</h2><ul>{fails}</ul>" if fails else "")
+        + "</body></html>",
+        encoding="utf-8",
+    )
+    lines = [
+        f"# {cfg.area_name}",
+        "",
+        f"{len(summaries)} authorities succeeded, {len(failed)} failed.",
+        "",
+    ]
+    lines += [f"- failed {k}: {v}" for k, v in failed.items()]
+    (folder / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,89 @@
+"""Several local authorities in one run, from national files (a small West Yorkshire subset)."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from inclusion_geo.cli import main
+from inclusion_geo.national import extent, la_summaries, run_national
+
+pytestmark = pytest.mark.shared_data
+REPO = Path(__file__).resolve().parents[1]
+CODES = ["E08000035", "E08000032", "E08000033"]  # Leeds, Bradford, Calderdale
+
+
+@pytest.fixture
+def config(shared_data, tmp_path):
+    text = (
+        (REPO / "examples" / "west_yorkshire.toml")
+        .read_text()
+        .replace("../../shared/data", str(shared_data))
+    )
+    path = tmp_path / "wy.toml"
+    path.write_text(text.replace("permutations = 999", "permutations = 99"))
+    return path
+
+
+def test_national_run_writes_per_authority_outputs_and_summaries(config, tmp_path):
+    with pytest.warns(UserWarning):
+        run = run_national(config, tmp_path / "out", progress=False)
+    assert sorted(run.succeeded) == sorted(CODES) and run.failed == {}
+    out = run.out_dir
+    for code in CODES:
+        assert (out / code / "map.html").exists() and (out / code / "priority_areas.csv").exists()
+    national = pd.read_csv(out / "national_priority_areas.csv")
+    assert len(national) == 482 + 310 + 128
+    assert national["national_rank"].tolist() == sorted(national["national_rank"])
+    assert national["national_hotspot_class"].str.startswith("Hot spot").any()
+    assert set(national["lad_code"]) == set(CODES)
+    # national deciles are shared across the run; local ranks restart in each authority
+    assert national.groupby("lad_code")["risk_rank"].min().eq(1).all()
+    summaries = pd.read_csv(out / "local_authorities.csv", index_col=0)
+    assert summaries.loc["E08000035", "name"] == "Leeds" and summaries["n_areas"].sum() == 920
+    assert summaries["population"].sum() == pytest.approx(national["population"].sum())
+    index = (out / "index.html").read_text()
+    assert "Bradford" in index and "E08000032/map.html" in index
+
+
+def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypatch):
+    import inclusion_geo.national as national
+    from inclusion_geo._errors import DataQualityError
+
+    real = national._run_one
+
+    def flaky(cfg, inputs, code, *args):
+        if code == "E08000033":
+            raise DataQualityError("Calderdale: census rows missing (simulated)")
+        return real(cfg, inputs, code, *args)
+
+    monkeypatch.setattr(national, "_run_one", flaky)
+    with pytest.warns(UserWarning):
+        run = run_national(config, tmp_path / "out", progress=False)
+    assert run.failed == {"E08000033": "Calderdale: census rows missing (simulated)"}
+    assert "census rows missing" in (run.out_dir / "index.html").read_text()
+    assert not (run.out_dir / "E08000033").exists()
+
+
+def test_cli_routes_a_list_of_codes_to_the_national_run(config, tmp_path, capsys):
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "cli")]) == 0
+    assert "3 authorities done, 0 failed" in capsys.readouterr().out
+
+
+def test_extent_and_summaries_by_hand():
+    pop = pd.Series([100.0, 100.0, 100.0, 100.0])
+    pct = pd.Series([5.0, 20.0, 30.0, 50.0])  # weights 1, 0.5, 0.05, 0
+    assert extent(pop, pct) == pytest.approx((100 + 50 + 5) / 400)
+    areas = pd.DataFrame(
+        {
+            "lad_code": ["A", "A", "B"],
+            "population": [1000, 3000, 2000],
+            "national_risk_index": [8.0, 4.0, 2.0],
+            "national_decile": [1, 5, 9],
+            "national_percentile": [5.0, 45.0, 85.0],
+        }
+    )
+    s = la_summaries(areas)
+    assert s.loc["A", "average_score"] == pytest.approx(5.0)
+    assert s.loc["A", "pct_population_top_decile"] == pytest.approx(25.0)
+    assert s.loc["A", "average_score_rank"] == 1
