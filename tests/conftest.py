@@ -15,6 +15,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("INCLUSION_GEO_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Keep the tests' downloads and harmonised files out of the user's own cache."""
+    previous = os.environ.get("INCLUSION_GEO_CACHE")
+    os.environ["INCLUSION_GEO_CACHE"] = str(tmp_path_factory.mktemp("inclusion-geo-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("INCLUSION_GEO_CACHE", None)
+    else:
+        os.environ["INCLUSION_GEO_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of real published files; missing is a failure in CI, a skip elsewhere."""

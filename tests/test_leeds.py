@@ -83,6 +83,13 @@ def test_inputs_match_the_files(config, shared_data):
     assert (inputs.counts["disabled"] <= inputs.counts["disability_base"]).all()
     assert inputs.areas["ward_code"].nunique() == 33
     assert set(inputs.timings) >= {"boundaries", "census", "imd", "assets"}
+    # the national Census counts are cached, and the cached copy gives the same frame
+    from inclusion_geo._fetch import cache_dir
+
+    assert list((cache_dir() / "harmonised").glob("census-lsoa21-*.parquet"))
+    with pytest.warns(UserWarning):
+        again = load_inputs(config)
+    pd.testing.assert_frame_equal(again.counts, inputs.counts)
 
 
 def test_cli_with_config_writes_the_full_set(config, tmp_path, capsys):

@@ -4,6 +4,7 @@ geography, and hand them to :func:`inclusion_geo.pipeline.run_stage_two`."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Mapping
@@ -166,19 +167,7 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
 
 
 def _census_counts(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> pd.DataFrame:
-    entry = cfg.source("census")
-    oa_lookup = (
-        src.load_oa_lsoa_lookup(cfg.resolve("census", "oa_lookup"))
-        if entry.get("oa_lookup")
-        else None
-    )
-    metadata = cfg.resolve("census", "metadata") if entry.get("metadata") else None
-    counts = src.load_census_tables(
-        cfg.resolve("census", "paths"), metadata=metadata, lookup=oa_lookup
-    )
-    if cfg.source("age", required=False):
-        age = src.load_census_table(cfg.resolve("age"))
-        counts = counts.join(age.drop(columns=[c for c in ["area_name"] if c in age]), how="inner")
+    counts = _national_census(cfg)
     sources["census"] = "Census 2021 (ONS, Nomis): " + ", ".join(
         p.name for p in cfg.resolve("census", "paths")
     )
@@ -202,6 +191,52 @@ def _census_counts(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> 
     )
     sources["census"] += "; converted from LSOA 2021 to LSOA 2011 with the ONS change lookup"
     return _subset(converted, codes, cfg, "census (after conversion)")
+
+
+def _national_census(cfg: RunConfig) -> pd.DataFrame:
+    """The Census tables summed to LSOA 2021 for the whole country, cached.
+
+    Reading and summing 188,880 output areas for several tables is the slowest step of a run;
+    the result is kept in the cache folder (``$INCLUSION_GEO_CACHE``) under a hash of the input
+    files' paths, sizes and modification times, so the next run on the same files reads one
+    small Parquet file instead. A changed input file changes the hash.
+    """
+    import hashlib
+
+    from ._fetch import cache_dir
+
+    entry = cfg.source("census")
+    files = list(cfg.resolve("census", "paths"))
+    for extra in ("metadata", "oa_lookup"):
+        if entry.get(extra):
+            files.append(cfg.resolve("census", extra))
+    if cfg.source("age", required=False):
+        files.append(cfg.resolve("age"))
+    stamp = "\n".join(f"{p.resolve()}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in files)
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:24]
+    cached = cache_dir() / "harmonised" / f"census-lsoa21-{digest}.parquet"
+    if cached.exists():
+        return pd.read_parquet(cached)
+    oa_lookup = (
+        src.load_oa_lsoa_lookup(cfg.resolve("census", "oa_lookup"))
+        if entry.get("oa_lookup")
+        else None
+    )
+    metadata = cfg.resolve("census", "metadata") if entry.get("metadata") else None
+    counts = src.load_census_tables(
+        cfg.resolve("census", "paths"), metadata=metadata, lookup=oa_lookup
+    )
+    if cfg.source("age", required=False):
+        age = src.load_census_table(cfg.resolve("age"))
+        counts = counts.join(age.drop(columns=[c for c in ["area_name"] if c in age]), how="inner")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".tmp{os.getpid()}")
+        counts.to_parquet(tmp)
+        os.replace(tmp, cached)
+    except OSError as exc:  # a read-only cache is no reason to fail the run
+        log.info("could not cache Census counts: %s", exc)
+    return counts
 
 
 def _subset(frame: pd.DataFrame, codes: pd.Index, cfg: RunConfig, name: str) -> pd.DataFrame:
