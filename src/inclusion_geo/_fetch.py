@@ -156,31 +156,39 @@ def download(
             f"network access, copy it there, or pass the loader a local path= instead."
         )
     folder.mkdir(parents=True, exist_ok=True)
+    tmp = _retrying(
+        lambda: _get_to_temp(requests, url, folder, timeout=timeout, progressbar=progressbar),
+        retries=retries,
+        backoff=backoff,
+        what=f"download {url}",
+    )
+    got = _sha256(tmp)
+    if sha256 is not None and got != sha256:
+        tmp.unlink(missing_ok=True)
+        raise DownloadError(
+            f"{url} downloaded, but its SHA-256 is {got}, not the registered {sha256}. Either "
+            "the download was corrupted (try again), or the publisher changed the file and "
+            "the registry is out of date (check the file, then update its hash)."
+        )
+    if sha256 is None:
+        log.warning("no registered hash for %s; its SHA-256 is %s", url, got)
+    os.replace(tmp, target)
+    return target
+
+
+def _retrying(attempt, *, retries: int, backoff: float, what: str):
+    """Call ``attempt`` until it succeeds, retrying on :class:`_Retryable` up to ``retries``
+    times with exponential back-off (``backoff``, ``2 x backoff`` ...)."""
     last: Exception | None = None
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(backoff * 2 ** (attempt - 1))
+    for n in range(retries + 1):
+        if n:
+            time.sleep(backoff * 2 ** (n - 1))
         try:
-            tmp = _get_to_temp(requests, url, folder, timeout=timeout, progressbar=progressbar)
+            return attempt()
         except _Retryable as exc:
             last = exc
-            log.info(
-                "download of %s failed (%s); attempt %d of %d", url, exc, attempt + 1, retries + 1
-            )
-            continue
-        got = _sha256(tmp)
-        if sha256 is not None and got != sha256:
-            tmp.unlink(missing_ok=True)
-            raise DownloadError(
-                f"{url} downloaded, but its SHA-256 is {got}, not the registered {sha256}. Either "
-                "the download was corrupted (try again), or the publisher changed the file and "
-                "the registry is out of date (check the file, then update its hash)."
-            )
-        if sha256 is None:
-            log.warning("no registered hash for %s; its SHA-256 is %s", url, got)
-        os.replace(tmp, target)
-        return target
-    raise DownloadError(f"Could not download {url} after {retries + 1} attempts: {last}.")
+            log.info("%s failed (%s); attempt %d of %d", what, exc, n + 1, retries + 1)
+    raise DownloadError(f"Could not {what} after {retries + 1} attempts: {last}.")
 
 
 class _Retryable(Exception):
@@ -267,32 +275,28 @@ def fetch_json(
     if is_offline(offline):
         raise DownloadError(f"Offline mode: no cached answer for {url} with {dict(params or {})}.")
     folder.mkdir(parents=True, exist_ok=True)
-    last: Exception | None = None
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(backoff * 2 ** (attempt - 1))
+
+    def attempt():
         try:
             if data is None:
                 response = requests.get(url, params=params, timeout=timeout)
             else:
                 response = requests.post(url, data={"data": data}, timeout=timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            last = exc
-            continue
+            raise _Retryable(str(exc)) from exc
         if response.status_code >= 500 or response.status_code == 429:
-            last = DownloadError(f"HTTP {response.status_code}")
-            continue
-        if response.status_code >= 400:
-            raise DownloadError(
-                f"{url} answered HTTP {response.status_code}: {response.text[:200]}"
-            )
-        try:
-            payload = response.json()
-        except ValueError as exc:
-            raise DownloadError(f"{url} did not answer JSON: {response.text[:200]!r}") from exc
-        fd, name = tempfile.mkstemp(prefix=".api-", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh)
-        os.replace(name, target)
-        return payload
-    raise DownloadError(f"Could not reach {url} after {retries + 1} attempts: {last}.")
+            raise _Retryable(f"HTTP {response.status_code}")
+        return response
+
+    response = _retrying(attempt, retries=retries, backoff=backoff, what=f"reach {url}")
+    if response.status_code >= 400:
+        raise DownloadError(f"{url} answered HTTP {response.status_code}: {response.text[:200]}")
+    try:
+        payload = response.json()
+    except ValueError as exc:
+        raise DownloadError(f"{url} did not answer JSON: {response.text[:200]!r}") from exc
+    fd, name = tempfile.mkstemp(prefix=".api-", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh)
+    os.replace(name, target)
+    return payload

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
-import shutil
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -23,9 +21,9 @@ from ._errors import InclusionGeoError
 from .config import RunConfig, load_config
 from .hotspots import build_weights, local_statistics
 from .indicators import compute_indicators
-from .pipeline import DEFAULT_SUITABLE, run_stage_two
-from .report import OUTPUT_MARKER, check_out_dir, priority_table, write_outputs
-from .runner import load_inputs, resolve_recipe
+from .pipeline import run_stage_two
+from .report import check_out_dir, priority_table, staged_output, write_outputs
+from .runner import load_inputs, resolve_recipe, stage_two_options
 from .scoring import score
 
 __all__ = ["NationalRun", "run_national", "la_summaries", "extent"]
@@ -127,15 +125,13 @@ def run_national(
         }
     )
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     succeeded, failed, tables = [], {}, []
     codes = sorted(inputs.areas["lad_code"].dropna().unique())
     show = progress if progress is not None else sys.stderr.isatty()
     t = time.perf_counter()
-    try:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
+    with staged_output(out) as tmp:
         for code in tqdm(codes, desc="local authorities", disable=not show, file=sys.stderr):
             try:
                 table = _run_one(
@@ -156,20 +152,10 @@ def run_national(
         all_areas = all_areas.sort_values(["national_rank"])
         all_areas.to_csv(tmp / "national_priority_areas.csv", index=False)
         t = time.perf_counter()
-        summaries = la_summaries(
-            all_areas.rename(columns={"area_code": "code"}).assign(lad_code=all_areas["lad_code"]),
-            names=pd.Series(names),
-        )
+        summaries = la_summaries(all_areas, names=pd.Series(names))
         timings["roll-ups"] = time.perf_counter() - t
         summaries.round(4).to_csv(tmp / "local_authorities.csv")
         _write_index(tmp, cfg, summaries, failed, dropped)
-        (tmp / OUTPUT_MARKER).write_text("written by inclusion-geo\n", encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     timings["total"] = time.perf_counter() - start
     return NationalRun(
         out_dir=out, succeeded=succeeded, failed=failed, summaries=summaries, timings=timings
@@ -212,12 +198,8 @@ def _run_one(cfg, inputs, code, name, recipe, dropped, national_cols, folder: Pa
             ward_boundaries=wards,
             recipe=recipe,
             place=name,
-            suitable=cfg.suitable if cfg.suitable is not None else DEFAULT_SUITABLE,
-            catchments_m=cfg.catchments_m,
-            circuity=cfg.circuity,
-            permutations=cfg.permutations,
-            seed=cfg.seed,
             sources=inputs.sources,
+            **stage_two_options(cfg),
         )
         # the page shows the assets within 2 km of the authority; distances used them all
         reach = areas.geometry.union_all().buffer(2_000)

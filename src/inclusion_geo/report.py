@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,7 @@ __all__ = [
     "write_outputs",
     "OUTPUT_MARKER",
     "check_out_dir",
+    "staged_output",
     "write_figures",
     "write_maps_by",
     "MAX_AREAS_PER_PAGE",
@@ -354,23 +357,44 @@ def _md(text: object) -> str:
     return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
+@contextmanager
+def staged_output(out_dir: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``out_dir`` that replaces it only if the block succeeds.
+
+    ``out_dir`` is checked first (:func:`check_out_dir`); on success the folder is marked as
+    inclusion-geo output and moved into place, on any failure it is removed, so a broken run
+    never leaves half an output or touches an earlier one.
+    """
+    out = Path(out_dir).expanduser().absolute()
+    check_out_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+        (tmp / OUTPUT_MARKER).write_text("written by inclusion-geo\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def write_outputs(
     result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none", full: bool = True
 ) -> dict[str, Path]:
     """Write ``map.html``, ``priority_areas.csv`` / ``.xlsx``, ``wards.csv`` and ``summary.md``.
 
     ``full=False`` writes only the map, the CSV tables and the summary (national runs do this
-    per authority, to stay fast), leaving out the XLSX, static figures and ward profiles. Everything is written to a temporary folder beside ``out_dir`` and moved into place only
-    when complete, so a failure never leaves half an output. An existing ``out_dir`` must be
+    per authority, to stay fast), leaving out the XLSX, static figures and ward profiles.
+    Everything is written to a temporary folder beside ``out_dir`` and moved into place only
+    when complete (:func:`staged_output`), so a failure never leaves half an output. An existing ``out_dir`` must be
     empty or hold earlier inclusion-geo outputs (it is then replaced).
     """
     from .mapping import save_map
 
     out = Path(out_dir).expanduser().absolute()
-    check_out_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with staged_output(out) as tmp:
         table = priority_table(result)
         table.to_csv(tmp / "priority_areas.csv", index=False)
         if full:
@@ -381,13 +405,6 @@ def write_outputs(
         if full:
             write_figures(result, tmp / "figures")
             write_ward_profiles(result, tmp / "wards")
-        (tmp / OUTPUT_MARKER).write_text("written by inclusion-geo\n", encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     names = [
         "map.html",
         "priority_areas.csv",

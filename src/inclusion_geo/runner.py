@@ -21,7 +21,7 @@ from .geography import best_fit_lookup, convert_counts
 from .pipeline import DEFAULT_SUITABLE, StageTwoResult, run_stage_two
 from .scoring import Recipe, default_recipe, load_recipe
 
-__all__ = ["StudyInputs", "load_inputs", "run_config", "resolve_recipe"]
+__all__ = ["StudyInputs", "load_inputs", "run_config", "resolve_recipe", "stage_two_options"]
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +354,18 @@ def resolve_recipe(cfg: RunConfig, counts: pd.DataFrame) -> tuple[Recipe, list[s
     return recipe, absent
 
 
+def stage_two_options(cfg: RunConfig) -> dict:
+    """The :func:`run_stage_two` settings a config gives: support categories, catchments,
+    circuity, permutations and seed."""
+    return {
+        "suitable": cfg.suitable if cfg.suitable is not None else DEFAULT_SUITABLE,
+        "catchments_m": cfg.catchments_m,
+        "circuity": cfg.circuity,
+        "permutations": cfg.permutations,
+        "seed": cfg.seed,
+    }
+
+
 def run_config(config: RunConfig | str | Path) -> StageTwoResult:
     """Load the inputs a config names and run stage two on them."""
     cfg = config if isinstance(config, RunConfig) else load_config(config)
@@ -367,12 +379,8 @@ def run_config(config: RunConfig | str | Path) -> StageTwoResult:
         ward_boundaries=inputs.ward_boundaries,
         recipe=recipe,
         place=cfg.area_name,
-        suitable=cfg.suitable if cfg.suitable is not None else DEFAULT_SUITABLE,
-        catchments_m=cfg.catchments_m,
-        circuity=cfg.circuity,
-        permutations=cfg.permutations,
-        seed=cfg.seed,
         sources=inputs.sources,
+        **stage_two_options(cfg),
     )
     if dropped:
         from dataclasses import replace
