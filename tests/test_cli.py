@@ -22,7 +22,11 @@ def test_run_writes_every_output(tmp_path, capsys):
     ]:
         assert (out / name).exists()
         assert str(out / name) in printed
-    table = pd.read_csv(out / "priority_areas.csv")
+    text = (out / "priority_areas.csv").read_text().splitlines()
+    assert text[0].startswith("# ") and "synthetic demo data" in text[0]
+    notes = [line for line in text if line.startswith("# ")]
+    assert notes[-1].endswith(f"skiprows={len(notes)}).")
+    table = pd.read_csv(out / "priority_areas.csv", skiprows=len(notes))
     assert len(table) == 320 and table["priority_rank"].is_monotonic_increasing
     assert (table["data_label"] == "synthetic demo data").all()
     wards = pd.read_csv(out / "wards.csv")

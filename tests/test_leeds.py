@@ -103,7 +103,15 @@ def test_cli_with_config_writes_the_full_set(config, tmp_path, capsys):
         "summary.md",
     ]:
         assert (out / name).stat().st_size > 0
-    table = pd.read_csv(out / "priority_areas.csv")
+    notes = [
+        line
+        for line in (out / "priority_areas.csv").read_text().splitlines()
+        if line.startswith("# ")
+    ]
+    assert any("IoD" in n or "Deprivation" in n for n in notes) and any(
+        "Census 2021" in n for n in notes
+    )
+    table = pd.read_csv(out / "priority_areas.csv", skiprows=len(notes))
     assert len(table) == 482 and table["area_code"].str.startswith("E01").all()
     assert "synthetic" not in (out / "summary.md").read_text()
     assert "scoring without" in capsys.readouterr().err.lower()

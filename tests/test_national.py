@@ -52,10 +52,10 @@ def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypat
 
     real = national._run_one
 
-    def flaky(cfg, inputs, code, *args):
+    def flaky(cfg, inputs, code, *args, **kwargs):
         if code == "E08000033":
             raise DataQualityError("Calderdale: census rows missing (simulated)")
-        return real(cfg, inputs, code, *args)
+        return real(cfg, inputs, code, *args, **kwargs)
 
     monkeypatch.setattr(national, "_run_one", flaky)
     with pytest.warns(UserWarning):

@@ -69,3 +69,11 @@ def test_result_map_and_summary(demo_result):
     assert "synthetic demo data" in demo_result.summary()
     table = demo_result.priority_table()
     assert table["priority_rank"].tolist() == list(range(1, len(table) + 1))
+
+
+def test_every_index_is_the_sum_of_its_contributions(demo_result):
+    a = demo_result.areas
+    parts = a[[c for c in a.columns if c.startswith("contrib_")]]
+    assert len(parts.columns) == len(demo_result.recipe.indicators)
+    assert ((parts.sum(axis=1) - a["risk_index"]).abs() < 1e-9).all()
+    assert "## Sources and method" in demo_result.summary()

@@ -135,7 +135,15 @@ def run_national(
         for code in tqdm(codes, desc="local authorities", disable=not show, file=sys.stderr):
             try:
                 table = _run_one(
-                    cfg, inputs, code, names.get(code, code), recipe, dropped, national_cols, tmp
+                    cfg,
+                    inputs,
+                    code,
+                    names.get(code, code),
+                    recipe,
+                    dropped,
+                    national_cols,
+                    tmp,
+                    timings,
                 )
                 tables.append(table)
                 succeeded.append(code)
@@ -180,7 +188,9 @@ def _lad_names(cfg: RunConfig, areas: pd.DataFrame) -> dict[str, str]:
         return {code: code for code in areas["lad_code"].dropna().unique()}
 
 
-def _run_one(cfg, inputs, code, name, recipe, dropped, national_cols, folder: Path) -> pd.DataFrame:
+def _run_one(
+    cfg, inputs, code, name, recipe, dropped, national_cols, folder: Path, timings=None
+) -> pd.DataFrame:
     mask = (inputs.areas["lad_code"] == code).to_numpy()
     areas = inputs.areas.loc[mask]
     counts = inputs.counts.loc[areas.index]
@@ -188,6 +198,8 @@ def _run_one(cfg, inputs, code, name, recipe, dropped, national_cols, folder: Pa
     if inputs.ward_boundaries is not None:
         wards = inputs.ward_boundaries[inputs.ward_boundaries.index.isin(areas["ward_code"])]
         wards = wards if len(wards) else None
+    timings = {} if timings is None else timings
+    t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         result = run_stage_two(
@@ -207,8 +219,15 @@ def _run_one(cfg, inputs, code, name, recipe, dropped, national_cols, folder: Pa
         result = replace(
             result, assets=nearby, settings={**result.settings, "dropped_indicators": dropped}
         )
+        timings["per-authority compute"] = (
+            timings.get("per-authority compute", 0.0) + time.perf_counter() - t
+        )
+        t = time.perf_counter()
         safe = "".join(ch if ch.isalnum() else "_" for ch in code)
         write_outputs(result, folder / safe, tiles=cfg.tiles, full=False)
+        timings["per-authority pages"] = (
+            timings.get("per-authority pages", 0.0) + time.perf_counter() - t
+        )
     table = priority_table(result)
     table.insert(0, "lad_name", name)
     table.insert(0, "lad_code", code)

@@ -30,7 +30,7 @@ from .aggregate import rollup
 from .datasets import load_demo_borough
 from .geography import check_codes, check_same_vintage
 from .indicators import compute_indicators
-from .scoring import Recipe, default_recipe, score, top_barriers
+from .scoring import Recipe, contributions, default_recipe, score, top_barriers
 
 __all__ = ["StageTwoResult", "run_stage_two", "run_demo", "DEFAULT_SUITABLE"]
 
@@ -47,7 +47,9 @@ class StageTwoResult:
     ----------
     areas : GeoDataFrame
         One row per small area, ranked by priority (``priority_rank`` 1 first): indicators,
-        scores, hotspot statistics, access measures, priority band and a one-line reason.
+        their 0-10 scores (``score_*``), each indicator's contribution to the index
+        (``contrib_*``, adding up to ``risk_index``), domain scores, hotspot statistics, access
+        measures, priority band and a one-line reason.
     wards : DataFrame
         One row per ward, ranked by population-weighted mean risk index.
     assets : GeoDataFrame
@@ -263,7 +265,8 @@ def run_stage_two(
     )
     table = areas[["name", "ward_code", "ward_name"]].copy()
     table["population"] = counts["residents"].astype("int64")
-    table = table.join(indicators).join(scores).join(local).join(access)
+    explained = contributions(scores, recipe).add_prefix("contrib_")
+    table = table.join(indicators).join(scores).join(explained).join(local).join(access)
     table[supply.name] = supply
     table["top_barriers"] = top_barriers(indicators, recipe, place=place)
     table["nearest_support"] = nearest_text.reindex(table.index)

@@ -28,6 +28,7 @@ __all__ = [
     "OUTPUT_MARKER",
     "check_out_dir",
     "staged_output",
+    "write_csv_with_notes",
     "write_figures",
     "write_maps_by",
     "MAX_AREAS_PER_PAGE",
@@ -136,6 +137,15 @@ def summary_text(result: StageTwoResult) -> str:
             f"{row['pct_pop_top_decile']:.0f}% of residents in top-decile areas, "
             f"{int(row['n_priority_areas'])} priority areas{flag}"
         )
+    lines += ["", "## Sources and method", ""]
+    lines += [f"- {k}: {v}" for k, v in result.sources.items()]
+    lines.append(
+        f"- Recipe: {result.recipe.name} ({result.recipe.normalisation}, {result.recipe.scope} scope); "
+        "weights in docs/methodology.md and `result.recipe.weights_table()`."
+    )
+    dropped = result.settings.get("dropped_indicators")
+    if dropped:
+        lines.append(f"- Scored without {', '.join(dropped)}: no source provided their inputs.")
     if result.label:
         lines += ["", f"_All figures are {result.label}: not real places._"]
     return "\n".join(lines) + "\n"
@@ -396,7 +406,7 @@ def write_outputs(
     out = Path(out_dir).expanduser().absolute()
     with staged_output(out) as tmp:
         table = priority_table(result)
-        table.to_csv(tmp / "priority_areas.csv", index=False)
+        write_csv_with_notes(table, tmp / "priority_areas.csv", _header_lines(result))
         if full:
             _write_xlsx(table, tmp / "priority_areas.xlsx", _header_lines(result))
         ward_table(result).to_csv(tmp / "wards.csv", index=False)
@@ -413,6 +423,19 @@ def write_outputs(
     ]
     names += ["priority_areas.xlsx", "figures", "wards"] if full else []
     return {n: out / n for n in names}
+
+
+def write_csv_with_notes(table: pd.DataFrame, path: Path, notes: list[str]) -> None:
+    """A CSV whose first lines are ``#`` notes (title, sources, vintages, recipe), the last of
+    which says how many lines to skip: ``pandas.read_csv(path, skiprows=N)``."""
+    n = len(notes) + 1
+    header = [f"# {line}" for line in notes]
+    header.append(
+        f"# The {n} lines above the table are notes: read it with pandas.read_csv(path, skiprows={n})."
+    )
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("\n".join(h.replace("\n", " ") for h in header) + "\n")
+        table.to_csv(fh, index=False)
 
 
 def _write_xlsx(table: pd.DataFrame, path: Path, header: list[str]) -> None:
