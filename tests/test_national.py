@@ -50,17 +50,18 @@ def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypat
     import inclusion_geo.national as national
     from inclusion_geo._errors import DataQualityError
 
-    real = national._run_one
+    real = national.run_stage_two_by
 
-    def flaky(cfg, inputs, code, *args, **kwargs):
-        if code == "E08000033":
+    def flaky(areas, *args, **kwargs):
+        if "E08000033" in set(areas["lad_code"]):
             raise DataQualityError("Calderdale: census rows missing (simulated)")
-        return real(cfg, inputs, code, *args, **kwargs)
+        return real(areas, *args, **kwargs)
 
-    monkeypatch.setattr(national, "_run_one", flaky)
+    monkeypatch.setattr(national, "run_stage_two_by", flaky)
     with pytest.warns(UserWarning):
         run = run_national(config, tmp_path / "out", progress=False)
     assert run.failed == {"E08000033": "Calderdale: census rows missing (simulated)"}
+    assert sorted(run.succeeded) == ["E08000032", "E08000035"]
     assert "census rows missing" in (run.out_dir / "index.html").read_text()
     assert not (run.out_dir / "E08000033").exists()
 

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,3 +78,40 @@ def test_every_index_is_the_sum_of_its_contributions(demo_result):
     assert len(parts.columns) == len(demo_result.recipe.indicators)
     assert ((parts.sum(axis=1) - a["risk_index"]).abs() < 1e-9).all()
     assert "## Sources and method" in demo_result.summary()
+
+
+def test_many_study_areas_in_one_pass_match_running_each_alone(demo):
+    from inclusion_geo import run_stage_two_by
+
+    areas = demo.areas.assign(lad_code=np.where(demo.areas["ward_code"] <= "X05000010", "A", "B"))
+    options = dict(centroids=demo.centroids, ward_boundaries=demo.wards, permutations=99, seed=3)
+    together = run_stage_two_by(
+        areas,
+        demo.counts,
+        demo.assets,
+        by="lad_code",
+        places={"A": "North", "B": "South"},
+        **options,
+    )
+    assert set(together) == {"A", "B"}
+    for code, place in [("A", "North"), ("B", "South")]:
+        part = areas[areas["lad_code"] == code].drop(columns="lad_code")
+        own = options | {"centroids": demo.centroids.loc[part.index]}
+        with pytest.warns(UserWarning, match="outside the study area"):
+            alone = run_stage_two(
+                part, demo.counts.loc[part.index], demo.assets, place=place, **own
+            )
+        got = together[code]
+        keep = [
+            c for c in alone.areas.columns if not c.startswith("e2sfca")
+        ]  # E2SFCA: demand from all
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(got.areas[keep]),
+            pd.DataFrame(alone.areas[keep]),
+            check_exact=False,
+            atol=1e-9,
+        )
+        pd.testing.assert_frame_equal(got.wards, alone.wards, check_exact=False, atol=1e-9)
+        assert got.global_moran == pytest.approx(alone.global_moran)
+        assert got.coverage == pytest.approx(alone.coverage)
+        assert got.place == place

@@ -192,3 +192,24 @@ def test_permuting_rows_permutes_outputs_and_scaling_weights_changes_nothing(ord
 def test_a_one_area_comparison_set_is_refused():
     with pytest.raises(DataQualityError, match="at least two areas"):
         score(frame(), recipe(scope="reference"), reference=frame().iloc[:1])
+
+
+@pytest.mark.parametrize("method", ["minmax", "rank", "zscore"])
+def test_scoring_groups_in_one_pass_equals_scoring_each_group(method, demo):
+    from inclusion_geo.indicators import compute_indicators
+
+    ind = compute_indicators(demo.counts)
+    recipe = default_recipe()
+    recipe = Recipe(
+        name="r",
+        indicators=recipe.indicators,
+        domain_weights=recipe.domain_weights,
+        normalisation=method,
+    )
+    groups = demo.areas["ward_code"]
+    together = score(ind, recipe, groups=groups)
+    for ward in ["X05000001", "X05000007"]:
+        alone = score(ind[groups == ward], recipe)
+        pd.testing.assert_frame_equal(together[groups == ward], alone, check_exact=False, atol=1e-9)
+    with pytest.raises(DataQualityError, match="at least two areas"):
+        score(ind.iloc[:3], recipe, groups=pd.Series(["a", "a", "b"], index=ind.index[:3]))

@@ -12,7 +12,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 from .datasets import DemoBorough, load_demo_borough
-from .pipeline import StageTwoResult, run_demo, run_stage_two
+from .pipeline import StageTwoResult, run_demo, run_stage_two, run_stage_two_by
 from .report import write_outputs
 from .scoring import Recipe, RecipeIndicator, default_recipe, load_recipe
 
@@ -23,6 +23,7 @@ __all__ = [
     "StageTwoResult",
     "run_demo",
     "run_stage_two",
+    "run_stage_two_by",
     "write_outputs",
     "Recipe",
     "RecipeIndicator",

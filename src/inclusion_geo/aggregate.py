@@ -25,6 +25,7 @@ def rollup(
     top_decile_column: str = "risk_decile",
     hotspot_column: str | None = "hotspot_class",
     priority_column: str | None = "priority_band",
+    within: str | None = None,
 ) -> pd.DataFrame:
     """Aggregate areas to a higher geography.
 
@@ -42,6 +43,9 @@ def rollup(
         Counts: sums (totals are conserved).
     names
         Optional Series of names indexed by the higher-level code.
+    within
+        A column grouping the groups (e.g. ``lad_code`` when rolling up wards of many
+        authorities): ``rank`` and ``hides_extremes`` are then within it.
 
     Returns
     -------
@@ -90,12 +94,18 @@ def rollup(
     if "risk_index" in areas.columns:
         out["max_risk_index"] = areas["risk_index"].groupby(groups).max()
         if "risk_index" in intensive_variables:
-            order = out["risk_index"].rank(ascending=False, method="first")
+            parent = areas.groupby(by)[within].first() if within else pd.Series(0, index=out.index)
+            parent = parent.reindex(out.index)
+            order = out["risk_index"].groupby(parent).rank(ascending=False, method="first")
             out["rank"] = order.astype(np.int64)
             if "n_top_decile_areas" in out.columns:
-                cut = np.ceil(len(out) * 0.2)
+                cut = np.ceil(parent.map(parent.value_counts()) * 0.2)
                 out["hides_extremes"] = (out["rank"] > cut) & (out["n_top_decile_areas"] > 0)
-            out = out.sort_values("rank")
+            if within:
+                out.insert(0, within, parent)
+                out = out.sort_values([within, "rank"])
+            else:
+                out = out.sort_values("rank")
     if names is not None:
         out.insert(0, "name", names.reindex(out.index))
     out.index.name = by

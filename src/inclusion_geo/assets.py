@@ -43,7 +43,8 @@ def validate_assets(
 
     Polygons become representative points. Rows with no geometry raise (they cannot be placed);
     exact duplicates (same name, category and location within 1 m) are removed with a warning
-    that gives the count; assets outside ``study_area`` (a shapely geometry in EPSG:27700) are
+    that gives the count; assets outside ``study_area`` (a shapely geometry, or a GeoSeries /
+    GeoDataFrame of the study area's polygons, in EPSG:27700) are
     kept by default (``outside="keep"``), because people cross borders to use a library, or
     dropped (``outside="drop"``); either way a warning counts them. Any CRS is accepted and the
     result is reprojected to EPSG:27700, so assets in longitude/latitude and areas in British
@@ -88,7 +89,7 @@ def validate_assets(
         )
         out = out.loc[~dupes.to_numpy()]
     if study_area is not None:
-        beyond = ~out.geometry.within(study_area.buffer(1.0))
+        beyond = ~_near_any(out.geometry, study_area, 1.0)
         if beyond.any():
             action = (
                 "they are kept, since residents near the border use them too"
@@ -101,8 +102,21 @@ def validate_assets(
                 stacklevel=2,
             )
             if outside == "drop":
-                out = out.loc[~beyond.to_numpy()]
+                out = out.loc[~beyond]
     return out
+
+
+def _near_any(points: gpd.GeoSeries, polygons, distance: float) -> np.ndarray:
+    """Whether each point lies within ``distance`` of the polygons (one shape or many)."""
+    import shapely
+
+    shapes = np.atleast_1d(
+        polygons.geometry.to_numpy() if hasattr(polygons, "geometry") else polygons
+    )
+    hits = shapely.STRtree(shapes).query(points.to_numpy(), predicate="dwithin", distance=distance)
+    near = np.zeros(len(points), dtype=bool)
+    near[hits[0]] = True
+    return near
 
 
 def _xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:

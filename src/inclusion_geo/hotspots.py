@@ -31,6 +31,7 @@ from ._validate import require_valid_geometry, to_bng
 __all__ = [
     "SpatialWeights",
     "build_weights",
+    "restrict_weights",
     "local_statistics",
     "global_moran",
     "benjamini_hochberg",
@@ -169,6 +170,37 @@ def build_weights(
         n_knn_joined=joined,
         report=report,
     )
+
+
+def restrict_weights(weights: SpatialWeights, areas: gpd.GeoDataFrame) -> SpatialWeights:
+    """The weights among a subset of areas (e.g. one local authority of a national run):
+    neighbours outside the subset are dropped, and areas left with none are joined to their
+    nearest area within the subset."""
+    areas = to_bng(areas, what="areas")
+    position = pd.Series(np.arange(len(weights.ids)), index=weights.ids)
+    missing = areas.index.difference(weights.ids)
+    if len(missing):
+        raise InclusionGeoError(
+            f"{len(missing)} area(s) are not in the weights, e.g. {missing[:3].tolist()}."
+        )
+    idx = position.reindex(areas.index).to_numpy()
+    sub = weights.matrix[idx][:, idx].tocsr()
+    sub, joined = _join_islands(sub, areas)
+    card = np.diff(sub.indptr)
+    report = (
+        f"{weights.method} contiguity restricted to {len(areas)} areas: mean {card.mean():.1f} "
+        f"neighbours (min {card.min()}, max {card.max()})"
+        + (
+            f"; {joined} area(s) with no neighbour inside were joined to their nearest area"
+            if joined
+            else ""
+        )
+        + "."
+    )
+    return SpatialWeights(
+        ids=areas.index.copy(), matrix=sub, method=weights.method, tolerance_m=weights.tolerance_m,
+        n_knn_joined=joined, report=report,
+    )  # fmt: skip
 
 
 def _contiguity(geoms: np.ndarray, tolerance: float) -> sp.csr_matrix:
@@ -334,9 +366,7 @@ def _conditional_permutations(
     rng = np.random.default_rng(seed)
     n = y.size
     width = int(k.max()) + 1
-    draws = np.empty((permutations, width), dtype=np.int64)
-    for p in range(permutations):
-        draws[p] = rng.choice(n, size=width, replace=False)
+    draws = _draws(rng, n, width, permutations)
     prefix = np.zeros((permutations, width + 1))
     np.cumsum(y[draws], axis=1, out=prefix[:, 1:])
     # where an area appears in a draw at a place before its own k: (perm, area) -> fix-up
@@ -369,6 +399,16 @@ def _conditional_permutations(
         obs_i = zi * (obs_gi_sum[idx] - kk * mean)
         mo_larger[idx] = (rand_i >= obs_i - 1e-12 * np.abs(obs_i)).sum(axis=0)
     return gi_larger, mo_larger
+
+
+def _draws(rng: np.random.Generator, n: int, width: int, permutations: int) -> np.ndarray:
+    """``permutations`` random orderings of ``n`` areas, truncated to ``width`` places."""
+    if n * permutations <= 20_000_000:  # small study areas: shuffle all rows at once
+        return rng.permuted(np.tile(np.arange(n), (permutations, 1)), axis=1)[:, :width]
+    draws = np.empty((permutations, width), dtype=np.int64)
+    for p in range(permutations):
+        draws[p] = rng.choice(n, size=width, replace=False)
+    return draws
 
 
 def _fold(larger: np.ndarray, permutations: int) -> np.ndarray:
@@ -425,9 +465,12 @@ def global_moran(
     z_norm = (i_obs - ei) / np.sqrt(vi)
     rng = np.random.default_rng(seed)
     sims = np.empty(permutations)
-    for p in range(permutations):
-        zp = rng.permutation(z)
-        sims[p] = (zp @ (Wr @ zp)) / (zp @ zp)
+    block = max(1, 20_000_000 // max(n, 1))
+    for start in range(0, permutations, block):  # whole blocks of permutations at once
+        count = min(block, permutations - start)
+        zp = rng.permuted(np.tile(z, (count, 1)), axis=1)  # (count, n)
+        lagged = (Wr @ zp.T).T
+        sims[start : start + count] = (zp * lagged).sum(axis=1) / (zp * zp).sum(axis=1)
     larger = (sims >= i_obs).sum()
     if permutations - larger < larger:
         larger = permutations - larger

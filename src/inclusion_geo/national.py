@@ -19,9 +19,9 @@ import pandas as pd
 
 from ._errors import InclusionGeoError
 from .config import RunConfig, load_config
-from .hotspots import build_weights, local_statistics
+from .hotspots import build_weights, local_statistics, restrict_weights
 from .indicators import compute_indicators
-from .pipeline import run_stage_two
+from .pipeline import run_stage_two_by
 from .report import check_out_dir, priority_table, staged_output, write_outputs
 from .runner import load_inputs, resolve_recipe, stage_two_options
 from .scoring import score
@@ -129,28 +129,35 @@ def run_national(
     codes = sorted(inputs.areas["lad_code"].dropna().unique())
     show = progress if progress is not None else sys.stderr.isatty()
     t = time.perf_counter()
+    # screen out the authorities that cannot be scored, saying why, then do the rest in one pass
+    needed = _needed(recipe)
+    usable = []
+    for code in codes:
+        members = inputs.areas.index[inputs.areas["lad_code"] == code]
+        holes = inputs.counts.loc[members, needed].isna().any(axis=1)
+        if len(members) < 2:
+            failed[code] = f"only {len(members)} area: a relative index needs at least two areas."
+        elif holes.any():
+            cols = [c for c in needed if inputs.counts.loc[members, c].isna().any()]
+            failed[code] = (
+                f"{int(holes.sum())} area(s) lack {cols} (e.g. {members[holes.to_numpy()][:3].tolist()})."
+            )
+        else:
+            usable.append(code)
+    results = _compute(cfg, inputs, usable, names, recipe, failed, weights)
+    timings["per-authority compute"] = time.perf_counter() - t
     from tqdm import tqdm
 
+    t = time.perf_counter()
     with staged_output(out) as tmp:
-        for code in tqdm(codes, desc="local authorities", disable=not show, file=sys.stderr):
-            try:
-                table = _run_one(
-                    cfg,
-                    inputs,
-                    code,
-                    names.get(code, code),
-                    recipe,
-                    dropped,
-                    national_cols,
-                    tmp,
-                    timings,
-                )
-                tables.append(table)
-                succeeded.append(code)
-            except (InclusionGeoError, ValueError) as exc:
-                failed[code] = str(exc)
-                log.warning("%s failed: %s", code, exc)
-        timings["per-authority runs"] = time.perf_counter() - t
+        for code in tqdm(
+            sorted(results), desc="local authorities", disable=not show, file=sys.stderr
+        ):
+            tables.append(
+                _pages(cfg, results[code], code, names.get(code, code), dropped, national_cols, tmp)
+            )
+            succeeded.append(code)
+        timings["per-authority pages"] = time.perf_counter() - t
         if not succeeded:
             raise InclusionGeoError(
                 "Every authority failed: "
@@ -188,46 +195,56 @@ def _lad_names(cfg: RunConfig, areas: pd.DataFrame) -> dict[str, str]:
         return {code: code for code in areas["lad_code"].dropna().unique()}
 
 
-def _run_one(
-    cfg, inputs, code, name, recipe, dropped, national_cols, folder: Path, timings=None
-) -> pd.DataFrame:
-    mask = (inputs.areas["lad_code"] == code).to_numpy()
+def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> dict:
+    """Every usable authority in one pass (:func:`run_stage_two_by`); if that pass fails, each
+    authority is run alone so that one bad authority cannot stop the others."""
+    mask = inputs.areas["lad_code"].isin(codes).to_numpy()
     areas = inputs.areas.loc[mask]
-    counts = inputs.counts.loc[areas.index]
-    wards = None
-    if inputs.ward_boundaries is not None:
-        wards = inputs.ward_boundaries[inputs.ward_boundaries.index.isin(areas["ward_code"])]
-        wards = wards if len(wards) else None
-    timings = {} if timings is None else timings
-    t = time.perf_counter()
+    options = dict(
+        centroids=inputs.centroids.loc[areas.index], ward_boundaries=inputs.ward_boundaries,
+        recipe=recipe, sources=inputs.sources, **stage_two_options(cfg),
+    )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        result = run_stage_two(
-            areas.drop(columns="lad_code"),
-            counts,
-            inputs.assets,
-            centroids=inputs.centroids.loc[areas.index],
-            ward_boundaries=wards,
-            recipe=recipe,
-            place=name,
-            sources=inputs.sources,
-            **stage_two_options(cfg),
-        )
-        # the page shows the assets within 2 km of the authority; distances used them all
-        reach = areas.geometry.union_all().buffer(2_000)
-        nearby = result.assets[result.assets.geometry.within(reach)]
-        result = replace(
-            result, assets=nearby, settings={**result.settings, "dropped_indicators": dropped}
-        )
-        timings["per-authority compute"] = (
-            timings.get("per-authority compute", 0.0) + time.perf_counter() - t
-        )
-        t = time.perf_counter()
-        safe = "".join(ch if ch.isalnum() else "_" for ch in code)
+        try:
+            if weights is not None and not areas.index.isin(weights.ids).all():
+                weights = None  # the national weights miss areas scored nowhere: build afresh
+            if weights is not None:
+                weights = restrict_weights(weights, areas)
+            return run_stage_two_by(
+                areas, inputs.counts.loc[areas.index], inputs.assets, by="lad_code",
+                places={c: names.get(c, c) for c in codes}, weights=weights, **options,
+            )  # fmt: skip
+        except (InclusionGeoError, ValueError) as exc:
+            log.warning("one pass over all authorities failed (%s); running each alone", exc)
+        results = {}
+        for code in codes:
+            part = areas[areas["lad_code"] == code]
+            try:
+                results.update(
+                    run_stage_two_by(
+                        part, inputs.counts.loc[part.index], inputs.assets, by="lad_code",
+                        places={code: names.get(code, code)},
+                        **(options | {"centroids": inputs.centroids.loc[part.index]}),
+                    )
+                )  # fmt: skip
+            except (InclusionGeoError, ValueError) as exc:
+                failed[code] = str(exc)
+        return results
+
+
+def _pages(cfg, result, code, name, dropped, national_cols, folder: Path) -> pd.DataFrame:
+    """Write one authority's map, tables and summary; return its rows of the national table."""
+    # the page shows the assets within 2 km of the authority; distances used them all
+    reach = result.areas.geometry.union_all().buffer(2_000)
+    nearby = result.assets[result.assets.geometry.within(reach)]
+    result = replace(
+        result, assets=nearby, settings={**result.settings, "dropped_indicators": dropped}
+    )
+    safe = "".join(ch if ch.isalnum() else "_" for ch in code)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
         write_outputs(result, folder / safe, tiles=cfg.tiles, full=False)
-        timings["per-authority pages"] = (
-            timings.get("per-authority pages", 0.0) + time.perf_counter() - t
-        )
     table = priority_table(result)
     table.insert(0, "lad_name", name)
     table.insert(0, "lad_code", code)

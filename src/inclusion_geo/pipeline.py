@@ -32,7 +32,7 @@ from .geography import check_codes, check_same_vintage
 from .indicators import compute_indicators
 from .scoring import Recipe, contributions, default_recipe, score, top_barriers
 
-__all__ = ["StageTwoResult", "run_stage_two", "run_demo", "DEFAULT_SUITABLE"]
+__all__ = ["StageTwoResult", "run_stage_two", "run_stage_two_by", "run_demo", "DEFAULT_SUITABLE"]
 
 # Places where people can get help to get online; cafes with wifi and places of worship are
 # measured and mapped too, but do not count as support unless the user says so.
@@ -199,6 +199,46 @@ def run_stage_two(
     >>> int(result.areas["priority_rank"].iloc[0])
     1
     """
+    return _run(
+        areas, counts, assets, centroids=centroids, ward_boundaries=ward_boundaries, recipe=recipe,
+        place=place, label=label, suitable=suitable, catchments_m=catchments_m, circuity=circuity,
+        permutations=permutations, seed=seed, sources=sources, assets_outside=assets_outside,
+    )[None]  # fmt: skip
+
+
+def run_stage_two_by(
+    areas: gpd.GeoDataFrame,
+    counts: pd.DataFrame,
+    assets: gpd.GeoDataFrame,
+    *,
+    by: str,
+    places: Mapping[str, str] | None = None,
+    **options,
+) -> dict[str, StageTwoResult]:
+    """Stage two for many study areas at once (e.g. every local authority of a national run).
+
+    Each group of ``areas`` (by the column ``by``) is scored, tested for hotspots, explained,
+    prioritised and rolled up within itself, exactly as :func:`run_stage_two` on that group
+    would, but in one pass: spatial weights are built once for all areas and restricted to each
+    group, and access is measured once. One difference by design: the E2SFCA supply counts the
+    demand of every resident near an asset, whichever group they live in.
+
+    ``places`` names each group (default: its code); ``weights`` may pass spatial weights
+    already built for all the areas (e.g. for national hotspots); other keyword arguments are
+    those of :func:`run_stage_two` (``place`` is not used). Returns
+    ``{group code: StageTwoResult}``.
+    """
+    require_columns(areas, [by], what="areas")
+    options.pop("place", None)
+    return _run(areas, counts, assets, by=by, places=places, **options)
+
+
+def _run(
+    areas, counts, assets, *, centroids=None, ward_boundaries=None, recipe=None,
+    place="the study area", label="", suitable=DEFAULT_SUITABLE, catchments_m=(800.0, 1600.0),
+    circuity=1.0, permutations=999, seed=0, sources=None, assets_outside="keep", by=None,
+    places=None, weights=None,
+) -> dict:  # fmt: skip
     import warnings
 
     areas = to_bng(require_geodataframe(areas, what="areas"), what="areas")
@@ -220,15 +260,14 @@ def run_stage_two(
             "No population-weighted centroids given; using a point inside each polygon. Pass "
             "centroids= (ONS publishes them for LSOAs) for more accurate distances.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         centroids = areas.geometry.representative_point()
     else:
         centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
         require_same_index(areas.index, centroids.index, left_what="areas", right_what="centroids")
         centroids = centroids.reindex(areas.index)
-    study_area = areas.geometry.union_all()
-    assets = _assets.validate_assets(assets, study_area=study_area, outside=assets_outside)
+    assets = _assets.validate_assets(assets, study_area=areas.geometry, outside=assets_outside)
     present = set(assets["category"])
     suitable_list = sorted(present) if suitable is None else [c for c in suitable if c in present]
     if not suitable_list:
@@ -236,13 +275,25 @@ def run_stage_two(
             f"None of the suitable categories {list(suitable or [])} has any assets; categories "
             f"present: {sorted(present)}. Pass suitable= with the categories that offer support."
         )
+    groups = None if by is None else areas[by]
+    group_codes = [None] if by is None else sorted(groups.unique())
+    names_of = {None: place} | {
+        g: (places or {}).get(g, str(g)) for g in group_codes if g is not None
+    }
 
     indicators = compute_indicators(counts, [recipe.spec(i.name) for i in recipe.indicators])
-    scores = score(indicators, recipe)
-    weights = _hotspots.build_weights(areas)
-    local = _hotspots.local_statistics(
-        scores["risk_index"], weights, permutations=permutations, seed=seed
-    )
+    scores = score(indicators, recipe, groups=groups)
+    all_weights = weights if weights is not None else _hotspots.build_weights(areas)
+    weights = {}
+    locals_, morans = [], {}
+    for g in group_codes:
+        members = areas if g is None else areas[groups == g]
+        w = all_weights if g is None else _hotspots.restrict_weights(all_weights, members)
+        values = scores.loc[members.index, "risk_index"]
+        weights[g] = w
+        locals_.append(_hotspots.local_statistics(values, w, permutations=permutations, seed=seed))
+        morans[g] = _hotspots.global_moran(values, w, permutations=permutations, seed=seed)
+    local = pd.concat(locals_).reindex(areas.index)
     short_m, long_m = catchments_m
     access = _assets.access_measures(
         centroids, assets, suitable=suitable_list, catchments_m=catchments_m, circuity=circuity
@@ -257,20 +308,26 @@ def run_stage_two(
     nearest = _assets.nearest_assets(
         centroids, assets, k=3, categories=suitable_list, circuity=circuity
     )
-    nearest_text = nearest.groupby("area", sort=False).apply(
-        lambda g: "; ".join(
-            f"{n} ({_distance(d)})" for n, d in zip(g["name"], g["distance_m"], strict=True)
-        ),
-        include_groups=False,
+    label_text = [
+        f"{n} ({_distance(d)})" for n, d in zip(nearest["name"], nearest["distance_m"], strict=True)
+    ]
+    nearest_text = (
+        pd.Series(label_text).groupby(nearest["area"].to_numpy(), sort=False).agg("; ".join)
     )
-    table = areas[["name", "ward_code", "ward_name"]].copy()
+    table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
     table["population"] = counts["residents"].astype("int64")
     explained = contributions(scores, recipe).add_prefix("contrib_")
     table = table.join(indicators).join(scores).join(explained).join(local).join(access)
     table[supply.name] = supply
-    table["top_barriers"] = top_barriers(indicators, recipe, place=place)
+    table["top_barriers"] = top_barriers(
+        indicators,
+        recipe,
+        place=place,
+        groups=groups,
+        places={g: names_of[g] for g in group_codes if g is not None},
+    )
     table["nearest_support"] = nearest_text.reindex(table.index)
-    table = _priorities.priority_areas(table, short_m=short_m, long_m=long_m)
+    table = _priorities.priority_areas(table, short_m=short_m, long_m=long_m, by=by)
     if label:
         table["data_label"] = label
     ranked = gpd.GeoDataFrame(table, geometry=areas.geometry.reindex(table.index), crs=areas.crs)
@@ -283,37 +340,46 @@ def run_stage_two(
         by="ward_code",
         intensive_variables=rates,
         names=areas.groupby("ward_code")["ward_name"].first(),
+        within=by,
     )
     if label:
         wards["data_label"] = label
-    at_risk = ranked["risk_decile"] <= 2
-    cover = _assets.coverage(access, ranked["population"], at_risk, catchment_m=long_m)
-    moran = _hotspots.global_moran(
-        scores["risk_index"], weights, permutations=permutations, seed=seed
+    boundaries = (
+        None if ward_boundaries is None else to_bng(ward_boundaries, what="ward_boundaries")
     )
-    return StageTwoResult(
-        areas=ranked,
-        wards=wards,
-        assets=assets,
-        ward_boundaries=None
-        if ward_boundaries is None
-        else to_bng(ward_boundaries, what="ward_boundaries"),
-        recipe=recipe,
-        weights=weights,
-        global_moran=moran,
-        coverage=cover,
-        place=place,
-        label=label,
-        sources=dict(sources or {}),
-        settings={
-            "suitable": suitable_list,
-            "catchments_m": catchments_m,
-            "circuity": circuity,
-            "permutations": permutations,
-            "seed": seed,
-            "centroids": centroids,
-        },
-    )
+    settings = {
+        "suitable": suitable_list,
+        "catchments_m": catchments_m,
+        "circuity": circuity,
+        "permutations": permutations,
+        "seed": seed,
+    }
+    results = {}
+    for g in group_codes:
+        part = ranked if g is None else ranked[ranked[by] == g]
+        part_wards = wards if g is None else wards[wards[by] == g].drop(columns=by)
+        part_bounds = boundaries
+        if g is not None and boundaries is not None:
+            part_bounds = boundaries[boundaries.index.isin(part["ward_code"])]
+            part_bounds = part_bounds if len(part_bounds) else None
+        cover = _assets.coverage(
+            access.loc[part.index], part["population"], part["risk_decile"] <= 2, catchment_m=long_m
+        )
+        results[g] = StageTwoResult(
+            areas=part if g is None else part.drop(columns=by),
+            wards=part_wards,
+            assets=assets,
+            ward_boundaries=part_bounds,
+            recipe=recipe,
+            weights=weights[g],
+            global_moran=morans[g],
+            coverage=cover,
+            place=names_of[g],
+            label=label,
+            sources=dict(sources or {}),
+            settings=settings | {"centroids": centroids.loc[part.index]},
+        )
+    return results
 
 
 def _distance(d: float) -> str:

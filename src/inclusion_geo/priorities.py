@@ -71,8 +71,11 @@ def priority_areas(
     distance_column: str = "dist_any_m",
     short_m: float = 800.0,
     long_m: float = 1600.0,
+    by: str | None = None,
 ) -> pd.DataFrame:
     """Rank areas by the risk x access matrix and say why, in one line each.
+
+    With ``by`` (a column such as ``lad_code``), areas are ranked within each group.
 
     Parameters
     ----------
@@ -96,21 +99,30 @@ def priority_areas(
         for r, a in zip(out["risk_level"], out["access_level"], strict=True)
     ]
     out["priority_label"] = out["priority_band"].map(BAND_LABELS)
-    out = out.sort_values(
-        ["priority_band", "risk_index", "population"], ascending=[True, False, False], kind="stable"
+    keys = ["priority_band", "risk_index", "population"]
+    order = [True, False, False]
+    if by is not None:
+        keys, order = [by, *keys], [True, *order]
+    out = out.sort_values(keys, ascending=order, kind="stable")
+    out["priority_rank"] = (
+        np.arange(1, len(out) + 1) if by is None else out.groupby(by).cumcount().to_numpy() + 1
     )
-    out["priority_rank"] = np.arange(1, len(out) + 1)
-    out["reason"] = [_reason(row, distance_column) for _, row in out.iterrows()]
+    barriers = out["top_barriers"] if "top_barriers" in out else pd.Series("", index=out.index)
+    out["reason"] = [
+        _reason(*row)
+        for row in zip(
+            out["risk_level"], out["risk_decile"], out["hotspot_class"], out[distance_column],
+            out["access_level"], barriers, strict=True,
+        )
+    ]  # fmt: skip
     return out
 
 
-def _reason(row: pd.Series, distance_column: str) -> str:
-    hot = "" if row["hotspot_class"] == "Not significant" else f", {row['hotspot_class'].lower()}"
-    dist = row[distance_column]
+def _reason(risk: str, decile: int, hotspot: str, dist: float, access: str, barriers: str) -> str:
+    hot = "" if hotspot == "Not significant" else f", {hotspot.lower()}"
     where = f"{dist / 1000:.1f} km" if dist >= 1000 else f"{dist:.0f} m"
-    barriers = row.get("top_barriers", "")
-    lead = f"{row['risk_level'].capitalize()} risk (decile {int(row['risk_decile'])}{hot})"
+    lead = f"{risk.capitalize()} risk (decile {int(decile)}{hot})"
     tail = (
         f"; barriers: {barriers}" if barriers and barriers != "no single barrier stands out" else ""
     )
-    return f"{lead}; nearest digital support {where} away ({row['access_level']} access){tail}."
+    return f"{lead}; nearest digital support {where} away ({access} access){tail}."

@@ -365,6 +365,7 @@ def score(
     *,
     reference: pd.DataFrame | None = None,
     missing: str = "error",
+    groups: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Score areas with a recipe.
 
@@ -377,6 +378,10 @@ def score(
     reference
         Indicator values of the comparison set (e.g. every LSOA in England); needed when
         ``recipe.scope == "reference"``.
+    groups
+        Score each group of areas within itself (e.g. each local authority in a national run):
+        the same as scoring each group separately with ``scope="local"``, in one pass. Ranks,
+        deciles and percentiles are within the group too.
     missing
         ``"error"`` (default): a missing value raises, naming the areas and indicators.
         ``"impute_median"``: a missing value is replaced by the median of that indicator over
@@ -427,6 +432,18 @@ def score(
     elif missing != "error":
         raise InclusionGeoError(f"missing={missing!r}; use 'error' or 'impute_median'.")
     require_no_missing(indicators, names, what="indicators")
+    if groups is not None:
+        groups = groups.reindex(indicators.index)
+        sizes = groups.value_counts()
+        if groups.isna().any() or (sizes < 2).any():
+            small = sizes.index[sizes < 2].tolist()[:5]
+            raise DataQualityError(
+                f"Every group needs at least two areas (and every area a group); too small: {small}."
+            )
+        if recipe.scope == "reference" or reference is not None:
+            raise InclusionGeoError(
+                "groups= scores each group within itself; it cannot use a reference."
+            )
     if len(indicators) < 2:
         raise DataQualityError(
             f"Only {len(indicators)} area(s) to score: a relative index needs at least two areas. "
@@ -451,6 +468,15 @@ def score(
         )
     out = pd.DataFrame(index=indicators.index)
     for item in recipe.indicators:
+        if groups is not None:
+            out[f"score_{item.name}"] = _normalise_by_group(
+                indicators[item.name],
+                groups,
+                method=recipe.normalisation,
+                direction=recipe.direction_of(item),
+                transform=item.transform,
+            )
+            continue
         out[f"score_{item.name}"] = normalise(
             indicators[item.name],
             method=recipe.normalisation,
@@ -465,10 +491,62 @@ def score(
         share = weights.loc[members, "domain_share"].iloc[0]
         out[f"domain_{domain}"] = contrib[members].sum(axis=1) / share
     out["risk_index"] = index_from_domains(out, recipe)
-    out = out.join(rank_columns(out["risk_index"]))
+    out = out.join(rank_columns(out["risk_index"], groups=groups))
     if imputed is not None:
         out["imputed"] = imputed
     return out
+
+
+def _normalise_by_group(
+    values: pd.Series, groups: pd.Series, *, method: str, direction: str, transform: str
+) -> pd.Series:
+    """:func:`normalise` within each group, vectorised for min-max and z-scores."""
+    if method in ("rank", "exponential"):
+        parts = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _, part in values.groupby(groups):
+                parts.append(
+                    normalise(part, method=method, direction=direction, transform=transform)
+                )
+        if caught:
+            _warn_constant(values.name, len(caught), method)
+        return pd.concat(parts).reindex(values.index)
+    x = values.astype(float)
+    if transform == "log":
+        if (x < 0).any():
+            raise DataQualityError(
+                f"Indicator {values.name!r} has negative values, so transform='log' is undefined."
+            )
+        x = np.log1p(x)
+    if direction == "lower_is_risk":
+        x = -x
+    grouped = x.groupby(groups)
+    if method == "minmax":
+        lo, hi = grouped.transform("min"), grouped.transform("max")
+        spread, centred = hi - lo, x - lo
+        scale = 10.0
+    else:
+        mean, sd = grouped.transform("mean"), grouped.transform(lambda v: v.std(ddof=0))
+        spread, centred = sd, x - mean
+        scale = 1.0
+    constant = np.isclose(
+        spread, 0.0, rtol=0, atol=1e-12 * np.maximum(1.0, hi.abs() if method == "minmax" else 1.0)
+    )
+    if constant.any():
+        _warn_constant(values.name, int(groups[constant].nunique()), method)
+    out = np.where(constant, 0.0, scale * centred / spread.where(~constant, 1.0))
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def _warn_constant(name, n_groups: int, method: str) -> None:
+    warnings.warn(
+        f"Indicator {name!r} has the same value in every area of {n_groups} group(s) (zero "
+        f"variance there), so it scores {5 if method in ('rank', 'exponential') else 0} in those "
+        "groups.",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def index_from_domains(domains: pd.DataFrame, recipe: Recipe) -> pd.Series:
@@ -485,16 +563,24 @@ def index_from_domains(domains: pd.DataFrame, recipe: Recipe) -> pd.Series:
     return pd.Series(total, index=domains.index, name="risk_index")
 
 
-def rank_columns(index_values: pd.Series) -> pd.DataFrame:
-    """Rank (1 = highest value), decile (1 = top 10 %) and percentile of a score."""
-    n = len(index_values)
+def rank_columns(index_values: pd.Series, *, groups: pd.Series | None = None) -> pd.DataFrame:
+    """Rank (1 = highest value), decile (1 = top 10 %) and percentile of a score, over all
+    areas or within each group."""
+    g = (
+        np.zeros(len(index_values))
+        if groups is None
+        else groups.reindex(index_values.index).astype(str).to_numpy()
+    )
     # ties broken by code so the ranking is reproducible
-    order = pd.DataFrame({"v": index_values.to_numpy(), "c": index_values.index.astype(str)})
-    order = order.sort_values(["v", "c"], ascending=[False, True])
-    position = np.empty(n, dtype=np.int64)
-    position[order.index.to_numpy()] = np.arange(1, n + 1)
+    order = pd.DataFrame(
+        {"g": g, "v": index_values.to_numpy(), "c": index_values.index.astype(str)}
+    )
+    order = order.sort_values(["g", "v", "c"], ascending=[True, False, True])
+    position = np.empty(len(order), dtype=np.int64)
+    position[order.index.to_numpy()] = order.groupby("g").cumcount().to_numpy() + 1
+    n = pd.Series(g).map(pd.Series(g).value_counts()).to_numpy()
     decile = np.ceil(position * 10 / n).astype(np.int64)
-    percentile = 100.0 * (n - position) / max(n - 1, 1)
+    percentile = 100.0 * (n - position) / np.maximum(n - 1, 1)
     return pd.DataFrame(
         {"risk_rank": position, "risk_decile": decile, "risk_percentile": percentile},
         index=index_values.index,
@@ -533,32 +619,50 @@ def top_barriers(
     n: int = 3,
     place: str = "the study area",
     min_share_pct: float = 25.0,
+    groups: pd.Series | None = None,
+    places: Mapping[str, str] | None = None,
 ) -> pd.Series:
     """A plain-English list of each area's top barriers.
 
     An indicator is a barrier for an area when the area is among the ``min_share_pct`` % most at
     risk on it; the ``n`` with the highest percentile are named, worst first (ties go to the
-    indicator with the larger share of the index), e.g.
-    ``"Aged 75+ 14.1% (top 3% of Leeds)"``.
+    indicator with the larger share of the index), e.g. ``"Aged 75+ 14.1% (worst 3% of Leeds)"``.
+
+    With ``groups`` (e.g. each area's local authority), percentiles are taken within each group
+    and ``places`` names each group in the text (default: ``place``).
     """
     recipe = recipe or default_recipe()
-    parts: dict[str, pd.Series] = {}
-    pct: dict[str, pd.Series] = {}
+    if groups is None:
+        groups = pd.Series("all", index=indicators.index)
+        names_of = {"all": place}
+    else:
+        groups = groups.reindex(indicators.index)
+        names_of = dict(places or {})
+    size = groups.map(groups.value_counts()).to_numpy(dtype=float)
+    where = [names_of.get(g, place) for g in groups]
+    parts: dict[str, np.ndarray] = {}
+    pct: dict[str, np.ndarray] = {}
     for item in recipe.indicators:
         if item.weight <= 0:
             continue
         spec = recipe.spec(item.name)
         values = indicators[item.name].astype(float)
         oriented = values if recipe.direction_of(item) == "higher_is_risk" else -values
-        # share of areas at least as much at risk: 100 * (n_at_least) / n
-        top_share = 100.0 * oriented.rank(ascending=False, method="max") / len(oriented)
+        # share of the group's areas at least as much at risk: 100 * n_at_least / n
+        top_share = (
+            100.0 * oriented.groupby(groups).rank(ascending=False, method="max").to_numpy() / size
+        )
         pct[item.name] = top_share
-        parts[item.name] = values.map(lambda v, s=spec: _fmt_value(v, s.unit)).radd(
-            f"{spec.label} "
-        ) + top_share.map(lambda t: f" (worst {max(1, round(t))}% of {place})")
+        parts[item.name] = np.array(
+            [
+                f"{spec.label} {_fmt_value(v, spec.unit)} (worst {max(1, round(t))}% of {w})"
+                for v, t, w in zip(values.to_numpy(), top_share, where, strict=True)
+            ],
+            dtype=object,
+        )
     names = list(pct)
-    pct_matrix = np.column_stack([pct[n].to_numpy() for n in names])
-    text = np.column_stack([parts[n].to_numpy(dtype=object) for n in names])
+    pct_matrix = np.column_stack([pct[name] for name in names])
+    text = np.column_stack([parts[name] for name in names])
     # ties in percentile go to the indicator with more weight in the index
     share = recipe.weights_table()["share_of_index"].reindex(names).to_numpy()
     tie_order = np.argsort(-share, kind="stable")
