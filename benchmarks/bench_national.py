@@ -7,13 +7,14 @@ scoring + hotspots + roll-ups < 10 s; total no more than 3x the time to read the
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
-from _common import REPO, SHARED, timed
+from _common import REPO, RESULTS, SHARED, timed
 
 from inclusion_geo.national import run_national
 from inclusion_geo.runner import load_inputs
@@ -29,7 +30,10 @@ def main() -> None:
             .read_text()
             .replace("../../shared/data", str(SHARED))
         )
-        with timed("read inputs only"):
+        os.environ["INCLUSION_GEO_CACHE"] = str(tmp / "cache")  # start with an empty cache
+        with timed("read inputs only, first time (published files)"):
+            load_inputs(config)
+        with timed("read inputs only, harmonised Census cached"):
             inputs = load_inputs(config)
         print(f"areas {len(inputs.areas):,}; authorities {inputs.areas['lad_code'].nunique()}")
         start = time.perf_counter()
@@ -52,9 +56,13 @@ def main() -> None:
             f"{'ratio of that compute to reading the inputs':<48} {compute / read:8.2f} x   (target <= 3x)"
         )
         everything = compute + run.timings["per-authority compute"]
+        cold = RESULTS["read inputs only, first time (published files)"]
         print(f"{'all compute, per-authority scopes included':<48} {everything:8.2f} s")
         print(
             f"{'ratio of all compute to reading the inputs':<48} {everything / read:8.2f} x   (target <= 3x)"
+        )
+        print(
+            f"{'the same against reading the published files':<48} {everything / cold:8.2f} x   (target <= 3x)"
         )
         print(
             f"{'ratio of the whole run to reading the inputs':<48} {total / read:8.1f} x   (per-LA pages included)"
