@@ -1,4 +1,4 @@
-"""The national run: every English local authority (32,844 LSOA 2011) from national files,
+"""The national run: every local authority in England and Wales (34,753 LSOA 2011) from national files,
 with per-authority maps and tables, and the share of the time spent just reading inputs.
 
 Run: .venv/bin/python benchmarks/bench_national.py   (targets: whole run < 5 min, peak < 2 GB;
@@ -24,11 +24,12 @@ def main() -> None:
     warnings.simplefilter("ignore", UserWarning)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        config = tmp / "england.toml"
+        config = tmp / "england_wales.toml"
         config.write_text(
-            (REPO / "examples" / "england.toml")
+            (REPO / "examples" / "england_wales.toml")
             .read_text()
             .replace("../../shared/data", str(SHARED))
+            .replace('recipe = "recipes/', f'recipe = "{REPO / "examples" / "recipes"}/')
         )
         os.environ["INCLUSION_GEO_CACHE"] = str(tmp / "cache")  # start with an empty cache
         with timed("read inputs only, first time (published files)"):

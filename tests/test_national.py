@@ -88,3 +88,23 @@ def test_extent_and_summaries_by_hand():
     assert s.loc["A", "average_score"] == pytest.approx(5.0)
     assert s.loc["A", "pct_population_top_decile"] == pytest.approx(25.0)
     assert s.loc["A", "average_score_rank"] == 1
+
+
+def test_england_and_wales_together(shared_data, tmp_path):
+    """Welsh and English authorities in one run, on the composite UK IMD's English scale."""
+    text = (
+        (REPO / "examples" / "england_wales.toml")
+        .read_text()
+        .replace("../../shared/data", str(shared_data))
+        .replace('recipe = "recipes/', f'recipe = "{REPO / "examples" / "recipes"}/')
+        .replace('code = "all"', 'code = ["W06000011", "E08000035"]')
+        .replace("permutations = 999", "permutations = 99")
+    )
+    config = tmp_path / "ew.toml"
+    config.write_text(text)
+    with pytest.warns(UserWarning):
+        run = run_national(config, tmp_path / "out", progress=False)
+    assert sorted(run.succeeded) == ["E08000035", "W06000011"]
+    national = pd.read_csv(run.out_dir / "national_priority_areas.csv")
+    assert set(national["lad_name"]) == {"Swansea", "Leeds"}
+    assert national.loc[national["lad_code"] == "W06000011", "national_decile"].between(1, 10).all()

@@ -147,6 +147,7 @@ def conversion_weights(
     *,
     to: str = "2011",
     population: pd.Series | None = None,
+    missing_population: str = "error",
 ) -> pd.DataFrame:
     """Weights that move LSOA counts between 2021 and 2011 geography.
 
@@ -162,7 +163,17 @@ def conversion_weights(
 
     Going 2011 -> 2021 the roles swap: merges sum, splits and irregular changes are shared in
     proportion to the 2021 areas' population (``population`` indexed by ``lsoa21cd``).
+
+    ``missing_population="equal"`` shares equally where ``population`` has no value for the
+    areas concerned (e.g. Welsh LSOAs with an English-only population file), with a warning
+    giving the count; the default is an error.
     """
+    import warnings
+
+    if missing_population not in ("error", "equal"):
+        raise InclusionGeoError(
+            f"missing_population={missing_population!r}; use 'error' or 'equal'."
+        )
     if to not in ("2011", "2021"):
         raise InclusionGeoError(f"to={to!r} must be '2011' or '2021'.")
     src, tgt = ("lsoa21cd", "lsoa11cd") if to == "2011" else ("lsoa11cd", "lsoa21cd")
@@ -171,7 +182,7 @@ def conversion_weights(
     shared = pairs[fan_out > 1]
     weights = pd.Series(1.0, index=pairs.index)
     if len(shared):
-        if population is None:
+        if population is None and missing_population == "error":
             kinds = (
                 change_lookup.loc[shared.index, "chgind"].unique().tolist()
                 if "chgind" in change_lookup
@@ -182,13 +193,23 @@ def conversion_weights(
                 f"{tgt} areas (change types {kinds}), so their counts must be shared out: pass "
                 f"population= a Series indexed by {tgt} (e.g. IoD 2019 File 6 population)."
             )
-        pop = population.reindex(shared[tgt])
-        if pop.isna().any():
-            missing = shared[tgt][pop.isna().to_numpy()].unique()[:5].tolist()
-            raise UnknownCodeError(
-                f"population has no value for {missing}, needed to share out counts."
+        known = population if population is not None else pd.Series(dtype=float)
+        pop = pd.Series(known.reindex(shared[tgt]).to_numpy(dtype=float), index=shared.index)
+        unknown = pop.isna().groupby(shared[src]).transform("any")
+        if unknown.any():
+            if missing_population == "error":
+                missing = shared[tgt][pop.isna().to_numpy()].unique()[:5].tolist()
+                raise UnknownCodeError(
+                    f"population has no value for {missing}, needed to share out counts; pass "
+                    "missing_population='equal' to share those equally."
+                )
+            warnings.warn(
+                f"No population for the parts of {int(shared.loc[unknown, src].nunique())} {src} "
+                "area(s) that must be shared out; they are shared equally between their parts.",
+                UserWarning,
+                stacklevel=3,
             )
-        pop = pd.Series(pop.to_numpy(dtype=float), index=shared.index)
+            pop = pop.where(~unknown, 1.0)
         total = pop.groupby(shared[src]).transform("sum")
         weights.loc[shared.index] = np.where(
             total > 0, pop / total.where(total > 0, 1), 1.0 / fan_out[shared.index]
@@ -208,6 +229,7 @@ def convert_counts(
     *,
     to: str = "2011",
     population: pd.Series | None = None,
+    missing_population: str = "error",
 ) -> pd.DataFrame:
     """Move LSOA counts from one Census geography to the other, conserving totals.
 
@@ -226,7 +248,9 @@ def convert_counts(
             f"counts are on {geo.label} ({geo.key}); converting to {to} needs {src} counts."
         )
     relevant = change_lookup[change_lookup[src].isin(counts.index)]
-    weights = conversion_weights(relevant, to=to, population=population)
+    weights = conversion_weights(
+        relevant, to=to, population=population, missing_population=missing_population
+    )
     unknown = counts.index.difference(pd.Index(weights["source"].unique()))
     if len(unknown):
         raise UnknownCodeError(

@@ -127,6 +127,11 @@ CATALOGUE: dict[str, IndicatorSpec] = {
         IndicatorSpec("imd_score", "IMD score", "imd_score", None, "score", "higher_is_risk",
                       "deprivation", "English Indices of Deprivation", "2019",
                       "Index of Multiple Deprivation score (higher is more deprived)."),
+        IndicatorSpec("uk_imd_e_score", "Composite UK IMD score", "uk_imd_e_score", None,
+                      "score", "higher_is_risk", "deprivation",
+                      "mySociety composite UK IMD (English-scaled)", "2019",
+                      "Each nation's IMD rescaled to the English IMD, so English and Welsh areas "
+                      "can be compared (mySociety)."),
         IndicatorSpec("income_score", "Income deprivation", "income_score", None, "rate",
                       "higher_is_risk", "deprivation", "English Indices of Deprivation", "2019",
                       "Income domain score: share of people income deprived."),

@@ -187,7 +187,13 @@ def _census_counts(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> 
         population = src.load_iod(cfg.resolve("population"))["population_total"]
         sources["population"] = "mid-2015 populations (IoD 2019 File 6), to share out merged LSOAs"
     converted = convert_counts(
-        _subset(counts, pd.Index(needed), cfg, "census"), change, to="2011", population=population
+        _subset(counts, pd.Index(needed), cfg, "census"),
+        change,
+        to="2011",
+        population=population,
+        missing_population=str(
+            (cfg.source("population", required=False) or {}).get("missing", "error")
+        ),
     )
     sources["census"] += "; converted from LSOA 2021 to LSOA 2011 with the ONS change lookup"
     return _subset(converted, codes, cfg, "census (after conversion)")
@@ -265,10 +271,11 @@ def _imd(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> pd.DataFra
         if entry is None:
             continue
         kind = entry.get("kind", "iod")
+        nations = tuple(entry.get("nations", ["E"]))
         if kind == "composite_uk_imd":
-            frame = src.load_composite_uk_imd(cfg.resolve(name))
+            frame = src.load_composite_uk_imd(cfg.resolve(name), nations=nations)
         elif kind == "iod":
-            frame = src.load_iod(cfg.resolve(name))
+            frame = src.load_iod(cfg.resolve(name), nations=nations)
         else:
             raise InclusionGeoError(
                 f"{cfg.path}: [sources.{name}] kind = {kind!r}; use 'iod' or 'composite_uk_imd'."
