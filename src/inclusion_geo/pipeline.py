@@ -355,9 +355,11 @@ def _run(
         "seed": seed,
     }
     results = {}
+    parts = {None: ranked} if by is None else dict(tuple(ranked.groupby(by, sort=False)))
+    ward_parts = {None: wards} if by is None else dict(tuple(wards.groupby(by, sort=False)))
     for g in group_codes:
-        part = ranked if g is None else ranked[ranked[by] == g]
-        part_wards = wards if g is None else wards[wards[by] == g].drop(columns=by)
+        part = parts[g]
+        part_wards = wards if g is None else ward_parts[g].drop(columns=by)
         part_bounds = boundaries
         if g is not None and boundaries is not None:
             part_bounds = boundaries[boundaries.index.isin(part["ward_code"])]

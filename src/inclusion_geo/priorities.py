@@ -94,9 +94,13 @@ def priority_areas(
     out = areas.copy()
     out["risk_level"] = risk_level(out["risk_decile"], out["hotspot_class"])
     out["access_level"] = access_level(out[distance_column], short_m=short_m, long_m=long_m)
+    bands = {
+        (r, a): int(PRIORITY_MATRIX.loc[r, a])
+        for r in PRIORITY_MATRIX.index
+        for a in PRIORITY_MATRIX.columns
+    }
     out["priority_band"] = [
-        int(PRIORITY_MATRIX.loc[r, a])
-        for r, a in zip(out["risk_level"], out["access_level"], strict=True)
+        bands[pair] for pair in zip(out["risk_level"], out["access_level"], strict=True)
     ]
     out["priority_label"] = out["priority_band"].map(BAND_LABELS)
     keys = ["priority_band", "risk_index", "population"]
