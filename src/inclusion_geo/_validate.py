@@ -125,3 +125,18 @@ def one_of(value: str, options: Iterable[str], *, name: str) -> str:
     if value not in options:
         raise InclusionGeoError(f"{name}={value!r} is not recognised. Valid options: {options}.")
     return value
+
+
+def read_toml(path, *, what: str) -> dict:
+    """A TOML file as a dict; a missing or malformed file is an error naming it."""
+    import tomllib
+    from pathlib import Path
+
+    path = Path(str(path))
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InclusionGeoError(f"{what} {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InclusionGeoError(f"{what} {path} is not valid TOML: {exc}.") from None

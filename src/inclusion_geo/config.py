@@ -4,12 +4,12 @@ file; every error names the key and the file."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._errors import InclusionGeoError
+from ._validate import read_toml
 
 __all__ = ["RunConfig", "load_config", "GEOGRAPHIES"]
 
@@ -86,13 +86,7 @@ class RunConfig:
 def load_config(path: str | Path) -> RunConfig:
     """Read and check a run configuration."""
     path = Path(path).expanduser().absolute()
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InclusionGeoError(f"Config file {path} does not exist.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InclusionGeoError(f"{path} is not valid TOML: {exc}.") from None
+    data = read_toml(path, what="Config file")
     unknown = sorted(set(data) - _SECTIONS)
     if unknown:
         raise InclusionGeoError(

@@ -35,6 +35,13 @@ def _scale_bar(ax, extent_m: float) -> None:
     ax.text(x + length / 2, y + 0.015 * (y1 - y0), label, ha="center", va="bottom", fontsize=8)
 
 
+def _save(fig, path: str | Path, *, dpi: int) -> Path:
+    path = Path(path)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def choropleth_png(
     areas: gpd.GeoDataFrame,
     column: str,
@@ -67,10 +74,7 @@ def choropleth_png(
     _scale_bar(ax, max(maxx - minx, maxy - miny))
     ax.set_axis_off()
     ax.set_title(title, fontsize=10)
-    path = Path(path)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)
 
 
 def score_distribution_png(areas: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
@@ -93,10 +97,7 @@ def score_distribution_png(areas: pd.DataFrame, path: str | Path, *, title: str 
     ax.set_xlabel("risk index (0-10)")
     ax.set_ylabel("areas")
     ax.set_title(title, fontsize=10)
-    path = Path(path)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)
 
 
 def domain_contributions_png(
@@ -118,10 +119,7 @@ def domain_contributions_png(
     ax.tick_params(axis="y", labelsize=7)
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(title, fontsize=10)
-    path = Path(path)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)
 
 
 def ward_profile_png(
@@ -141,7 +139,4 @@ def ward_profile_png(
     ax.set_xlabel("domain score (0-10)")
     ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
-    path = Path(path)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=100)

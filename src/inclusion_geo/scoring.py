@@ -26,7 +26,6 @@ Every step is arithmetic a council analyst can redo in a spreadsheet:
 
 from __future__ import annotations
 
-import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -261,15 +260,9 @@ def load_recipe(path: str | Path) -> Recipe:
     >>> recipe.normalisation
     'minmax'
     """
-    path = Path(str(path))
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InclusionGeoError(f"Recipe file {path} does not exist.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InclusionGeoError(f"Recipe file {path} is not valid TOML: {exc}.") from None
-    return recipe_from_dict(data, source=str(path))
+    from ._validate import read_toml
+
+    return recipe_from_dict(read_toml(path, what="Recipe file"), source=str(path))
 
 
 def default_recipe() -> Recipe:
