@@ -1,6 +1,5 @@
 """Stage two on real Leeds data from examples/leeds.toml (../shared/data)."""
 
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -159,7 +158,6 @@ def test_same_config_on_national_boundaries(config, shared_data, tmp_path):
         inputs = load_inputs(national)
     assert len(inputs.areas) == 482
     assert np.isfinite(inputs.counts["imd_score"]).all()
-    shutil.rmtree(tmp_path, ignore_errors=True)
 
 
 def test_leeds_hotspots_agree_with_esda(leeds):

@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom; a failing cell fails the test."""
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -22,4 +21,3 @@ def test_notebook_runs(name, shared_data, monkeypatch):
     client.execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert os.environ["INCLUSION_GEO_SHARED_DATA"] == str(shared_data)
