@@ -13,6 +13,8 @@ from inclusion_geo.hotspots import (
     global_moran,
     hotspot_classes,
     local_statistics,
+    restrict_weights,
+    split_weights,
 )
 
 
@@ -139,3 +141,46 @@ def test_bad_inputs(demo):
         local_statistics(y, w)
     with pytest.raises(DataQualityError, match="at least three"):
         build_weights(grid(1))
+
+
+def test_split_weights_and_grouped_statistics_equal_each_group_alone():
+    g = grid(6)
+    rng = np.random.default_rng(4)
+    y = pd.Series(rng.normal(size=len(g)), index=g.index, name="risk")
+    # columns 0-2 in "A", 3-5 in "B", and one "B" cell stranded among "A" (an island in B)
+    col = np.arange(len(g)) % 6
+    g["lad"] = np.where(col < 3, "A", "B")
+    g.loc["E01000001", "lad"] = "B"
+    w = build_weights(g)
+    parts = split_weights(w, g, "lad")
+    assert list(parts) == ["A", "B"]
+    for lad, own in parts.items():
+        alone = restrict_weights(w, g[g["lad"] == lad])
+        assert own.ids.equals(alone.ids)
+        assert (own.matrix != alone.matrix).nnz == 0
+    assert parts["B"].n_knn_joined == 1 and "joined" in parts["B"].report
+    together = local_statistics(y, parts, permutations=99, seed=5)
+    moran = global_moran(y, parts, permutations=99, seed=5)
+    for lad, own in parts.items():
+        alone = local_statistics(y.loc[own.ids], own, permutations=99, seed=5)
+        pd.testing.assert_frame_equal(together.loc[own.ids], alone)
+        assert moran[lad] == pytest.approx(
+            global_moran(y.loc[own.ids], own, permutations=99, seed=5)
+        )
+
+
+def test_grouped_statistics_name_the_group_that_cannot_be_tested():
+    g = grid(4)
+    g["lad"] = ["A"] * 14 + ["B"] * 2
+    y = pd.Series(np.arange(16.0), index=g.index, name="risk")
+    with pytest.raises(DataQualityError, match="Only 2 area.* in B"):
+        local_statistics(y, split_weights(build_weights(g), g, "lad"))
+
+
+def test_benjamini_hochberg_within_groups_by_hand():
+    p = pd.Series([0.01, 0.04, 0.03, 0.20, 0.5, 0.01])
+    groups = ["x", "x", "x", "x", "y", "y"]
+    q = benjamini_hochberg(p, groups=groups)
+    np.testing.assert_allclose(q[:4], benjamini_hochberg(p[:4]))
+    np.testing.assert_allclose(q[4:], benjamini_hochberg(p[4:]))
+    np.testing.assert_allclose(q[4:], [0.5, 0.02])

@@ -67,8 +67,43 @@ def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypat
 
 
 def test_cli_routes_a_list_of_codes_to_the_national_run(config, tmp_path, capsys):
-    assert main(["run", "--config", str(config), "--out", str(tmp_path / "cli")]) == 0
+    args = ["run", "--config", str(config), "--out", str(tmp_path / "cli"), "--workers", "1"]
+    assert main(args) == 0
     assert "3 authorities done, 0 failed" in capsys.readouterr().out
+
+
+def test_pages_written_in_worker_processes_match_one_process(config, tmp_path):
+    """The default run (above) writes pages in worker processes; one process gives the same."""
+    from dataclasses import replace
+
+    from inclusion_geo.config import load_config
+
+    cfg = load_config(config)
+    with pytest.warns(UserWarning):
+        pooled = run_national(replace(cfg, workers=2), tmp_path / "pooled", progress=False)
+        serial = run_national(replace(cfg, workers=1), tmp_path / "serial", progress=False)
+    for name in ["national_priority_areas.csv", "local_authorities.csv", "E08000032/wards.csv"]:
+        assert (pooled.out_dir / name).read_bytes() == (serial.out_dir / name).read_bytes()
+
+
+def test_an_authority_whose_pages_fail_is_reported(config, tmp_path, monkeypatch):
+    import inclusion_geo.national as national
+    from inclusion_geo._errors import InclusionGeoError
+
+    real = national.write_outputs
+
+    def flaky(result, folder, **kwargs):
+        if folder.name == "E08000032":
+            raise InclusionGeoError("disk full (simulated)")
+        return real(result, folder, **kwargs)
+
+    monkeypatch.setattr(national, "write_outputs", flaky)
+    with pytest.warns(UserWarning):
+        run = run_national(config, tmp_path / "out", progress=False, workers=1)
+    assert run.failed == {"E08000032": "writing its pages failed: disk full (simulated)"}
+    assert "E08000032" not in set(
+        pd.read_csv(run.out_dir / "national_priority_areas.csv")["lad_code"]
+    )
 
 
 def test_extent_and_summaries_by_hand():

@@ -27,6 +27,7 @@ __all__ = [
     "access_measures",
     "e2sfca",
     "coverage",
+    "coverage_by",
     "select_sites",
     "DECAY_FUNCTIONS",
 ]
@@ -317,16 +318,37 @@ def coverage(
     population, how many of them are covered, and the share covered (0 to 1).
     """
     require_columns(access, [column], what="access")
-    mask = at_risk.reindex(access.index).fillna(False).astype(bool)
-    pop = population.reindex(access.index).astype(float)
-    covered = access[column] <= catchment_m
-    total = float(pop[mask].sum())
-    got = float(pop[mask & covered].sum())
-    return {
-        "at_risk_population": total,
-        "covered_population": got,
-        "share_covered": got / total if total > 0 else float("nan"),
-    }
+    table = coverage_by(
+        access.assign(_group=0), population, at_risk, by="_group", catchment_m=catchment_m,
+        column=column,
+    )  # fmt: skip
+    return {key: float(value) for key, value in table.iloc[0].items()}
+
+
+def coverage_by(
+    access: pd.DataFrame,
+    population: pd.Series,
+    at_risk: pd.Series,
+    *,
+    by: str,
+    catchment_m: float = 1600.0,
+    column: str = "dist_any_m",
+) -> pd.DataFrame:
+    """:func:`coverage` for each group of areas (by the column ``by`` of ``access``, e.g.
+    ``lad_code``): one row per group with ``at_risk_population``, ``covered_population`` and
+    ``share_covered``."""
+    require_columns(access, [column, by], what="access")
+    mask = at_risk.reindex(access.index).fillna(False).to_numpy(dtype=bool)
+    pop = population.reindex(access.index).to_numpy(dtype=float)
+    covered = access[column].to_numpy() <= catchment_m
+    codes, labels = pd.factorize(access[by], sort=True)
+    total = np.bincount(codes, weights=np.where(mask, pop, 0.0), minlength=len(labels))
+    got = np.bincount(codes, weights=np.where(mask & covered, pop, 0.0), minlength=len(labels))
+    share = np.divide(got, total, out=np.full(total.shape, np.nan), where=total > 0)
+    return pd.DataFrame(
+        {"at_risk_population": total, "covered_population": got, "share_covered": share},
+        index=pd.Index(labels, name=by),
+    )
 
 
 def select_sites(

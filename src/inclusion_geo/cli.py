@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=["none", "OpenStreetMap", "CartoDB positron"],
         help="basemap (default none: works offline)",
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="processes for writing the pages of a run over many authorities "
+        "(default: one per core, at most four)",
+    )
     return parser
 
 
@@ -64,6 +70,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.permutations is not None and args.permutations < 0:
         print("inclusion-geo: error: --permutations must be 0 or more.", file=sys.stderr)
         return 2
+    if args.workers is not None and args.workers < 0:
+        print("inclusion-geo: error: --workers must be 0 or more.", file=sys.stderr)
+        return 2
     start = time.perf_counter()
     try:
         check_out_dir(Path(args.out).expanduser().absolute())
@@ -78,6 +87,7 @@ def _run(args: argparse.Namespace) -> int:
                     "seed": args.seed,
                     "permutations": args.permutations,
                     "tiles": args.tiles,
+                    "workers": args.workers,
                 }
                 cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
                 if cfg.many:

@@ -49,6 +49,7 @@ class RunConfig:
     permutations: int = 999
     seed: int = 0
     tiles: str = "none"
+    workers: int = 0
     raw: Mapping = field(default_factory=dict)
 
     @property
@@ -131,6 +132,12 @@ def load_config(path: str | Path) -> RunConfig:
             f"{path}: [assets] catchments_m = {list(catch)}; give [short, long] metres, short < long."
         )
     suitable = assets.get("suitable")
+    workers = output.get("workers", 0)
+    if not isinstance(workers, int) or workers < 0:
+        raise InclusionGeoError(
+            f"{path}: [output] workers = {workers!r}; give a whole number of processes "
+            "(0 = one per core, at most four)."
+        )
     return RunConfig(
         path=path,
         area_codes=tuple(codes),
@@ -145,5 +152,6 @@ def load_config(path: str | Path) -> RunConfig:
         permutations=int(hotspots.get("permutations", 999)),
         seed=int(hotspots.get("seed", 0)),
         tiles=str(output.get("tiles", "none")),
+        workers=workers,
         raw=data,
     )

@@ -17,6 +17,7 @@ p-value, as shown in GeoDa).
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -32,6 +33,7 @@ __all__ = [
     "SpatialWeights",
     "build_weights",
     "restrict_weights",
+    "split_weights",
     "local_statistics",
     "global_moran",
     "benjamini_hochberg",
@@ -129,22 +131,24 @@ def build_weights(
     used_tol = 0.0
     if method == "tolerant":
         used_tol = 5.0 if tolerance_m is None else float(tolerance_m)
-        matrix = _contiguity(geoms, used_tol)
+        matrix = _contiguity(*_near_pairs(geoms, used_tol)[:2], len(geoms))
         chosen = "tolerant"
     else:
-        matrix = _contiguity(geoms, 0.0)
+        left, right, touching = _near_pairs(geoms, 1.0 if method == "auto" else 0.0)
+        matrix = _contiguity(left[touching], right[touching], len(geoms))
         chosen = "queen"
         islands = int((np.diff(matrix.indptr) == 0).sum())
         if method == "auto":
-            snapped = _contiguity(geoms, 1.0)
-            extra = (snapped.nnz - matrix.nnz) // 2
+            extra = int((~touching).sum())
             if islands > max_island_share * len(areas) or extra > 0.01 * matrix.nnz / 2:
                 notes.append(
                     f"exact contiguity left {islands} area(s) without a neighbour and missed "
                     f"{extra} pair(s) less than 1 m apart (the boundaries do not meet exactly)"
                 )
                 for tol in (1.0, 5.0, 20.0, 50.0):
-                    matrix = snapped if tol == 1.0 else _contiguity(geoms, tol)
+                    if tol > 1.0:
+                        left, right, _ = _near_pairs(geoms, tol)
+                    matrix = _contiguity(left, right, len(geoms))
                     islands = int((np.diff(matrix.indptr) == 0).sum())
                     used_tol, chosen = tol, "tolerant"
                     if islands <= max_island_share * len(areas):
@@ -176,48 +180,91 @@ def restrict_weights(weights: SpatialWeights, areas: gpd.GeoDataFrame) -> Spatia
     """The weights among a subset of areas (e.g. one local authority of a national run):
     neighbours outside the subset are dropped, and areas left with none are joined to their
     nearest area within the subset."""
-    areas = to_bng(areas, what="areas")
-    position = pd.Series(np.arange(len(weights.ids)), index=weights.ids)
-    missing = areas.index.difference(weights.ids)
+    return split_weights(weights, areas)[None]
+
+
+def split_weights(weights: SpatialWeights, areas: gpd.GeoDataFrame, by: str | None = None) -> dict:
+    """The weights within each group of ``areas`` (by the column ``by``, e.g. ``lad_code``), as
+    :func:`restrict_weights` would give for each group alone, in one pass: ``{group: weights}``
+    (``{None: weights}`` without ``by``). Neighbours in another group are dropped; areas left
+    with none are joined to their nearest area in their own group."""
+    missing = areas.index[weights.ids.get_indexer(areas.index) < 0]
     if len(missing):
         raise InclusionGeoError(
             f"{len(missing)} area(s) are not in the weights, e.g. {missing[:3].tolist()}."
         )
-    idx = position.reindex(areas.index).to_numpy()
-    sub = weights.matrix[idx][:, idx].tocsr()
-    sub, joined = _join_islands(sub, areas)
-    card = np.diff(sub.indptr)
-    report = (
-        f"{weights.method} contiguity restricted to {len(areas)} areas: mean {card.mean():.1f} "
-        f"neighbours (min {card.min()}, max {card.max()})"
-        + (
-            f"; {joined} area(s) with no neighbour inside were joined to their nearest area"
-            if joined
-            else ""
+    if by is None:
+        codes, labels = np.zeros(len(areas), dtype=np.int64), [None]
+    else:
+        if areas[by].isna().any():
+            raise InclusionGeoError(f"{int(areas[by].isna().sum())} area(s) have no {by!r}.")
+        codes, labels = pd.factorize(areas[by], sort=True)
+    order = np.argsort(codes, kind="stable")  # areas grouped, in their given order within groups
+    group = codes[order]
+    idx = weights.ids.get_indexer(areas.index[order])
+    sub = weights.matrix[idx][:, idx].tocoo()
+    keep = group[sub.row] == group[sub.col]
+    n = len(order)
+    block = sp.csr_matrix((sub.data[keep], (sub.row[keep], sub.col[keep])), shape=(n, n))
+    bounds = np.searchsorted(group, np.arange(len(labels) + 1))
+    ordered_ids = areas.index[order]
+    out = {}
+    for g, label in enumerate(labels):
+        start, stop = bounds[g], bounds[g + 1]
+        lo, hi = block.indptr[start], block.indptr[stop]
+        matrix = sp.csr_matrix(
+            (block.data[lo:hi], block.indices[lo:hi] - start, block.indptr[start : stop + 1] - lo),
+            shape=(stop - start, stop - start),
         )
-        + "."
-    )
-    return SpatialWeights(
-        ids=areas.index.copy(), matrix=sub, method=weights.method, tolerance_m=weights.tolerance_m,
-        n_knn_joined=joined, report=report,
-    )  # fmt: skip
+        ids = ordered_ids[start:stop]
+        joined = 0
+        if (np.diff(matrix.indptr) == 0).any():
+            matrix, joined = _join_islands(matrix, to_bng(areas.loc[ids], what="areas"))
+        card = np.diff(matrix.indptr)
+        report = (
+            f"{weights.method} contiguity restricted to {len(ids)} areas: mean {card.mean():.1f} "
+            f"neighbours (min {card.min()}, max {card.max()})"
+            + (
+                f"; {joined} area(s) with no neighbour inside were joined to their nearest area"
+                if joined
+                else ""
+            )
+            + "."
+        )
+        out[label] = SpatialWeights(
+            ids=ids, matrix=matrix, method=weights.method, tolerance_m=weights.tolerance_m,
+            n_knn_joined=joined, report=report,
+        )  # fmt: skip
+    return out
 
 
-def _contiguity(geoms: np.ndarray, tolerance: float) -> sp.csr_matrix:
+def _near_pairs(geoms: np.ndarray, tolerance: float) -> tuple[np.ndarray, ...]:
+    """Each pair of areas less than ``tolerance`` apart, once: ``(left, right, touching)``,
+    ``touching`` True where they touch or overlap. Only pairs whose bounding boxes come within
+    ``tolerance`` are tested, and distances only for pairs that do not touch."""
     import shapely
 
     tree = shapely.STRtree(geoms)
+    xmin, ymin, xmax, ymax = shapely.bounds(geoms).T
+    boxes = shapely.box(xmin - tolerance, ymin - tolerance, xmax + tolerance, ymax + tolerance)
+    left, right = tree.query(boxes)
+    once = left < right
+    left, right = left[once], right[once]
+    touching = shapely.intersects(geoms[left], geoms[right])
+    near = touching.copy()
     if tolerance > 0:
-        left, right = tree.query(geoms, predicate="dwithin", distance=tolerance)
-    else:
-        left, right = tree.query(geoms, predicate="intersects")
-    keep = left != right
-    n = len(geoms)
-    m = sp.coo_matrix((np.ones(keep.sum()), (left[keep], right[keep])), shape=(n, n)).tocsr()
-    m = ((m + m.T) > 0).astype(np.float64)
-    m.setdiag(0)
-    m.eliminate_zeros()
-    return m.tocsr()
+        apart = np.flatnonzero(~touching)
+        near[apart] = shapely.dwithin(geoms[left[apart]], geoms[right[apart]], tolerance)
+    return left[near], right[near], touching[near]
+
+
+def _contiguity(left: np.ndarray, right: np.ndarray, n: int) -> sp.csr_matrix:
+    """The symmetric 0/1 matrix of the pairs ``(left, right)``."""
+    rows, cols = np.r_[left, right], np.r_[right, left]
+    m = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
 
 
 def _join_islands(matrix: sp.csr_matrix, areas: gpd.GeoDataFrame) -> tuple[sp.csr_matrix, int]:
@@ -225,7 +272,7 @@ def _join_islands(matrix: sp.csr_matrix, areas: gpd.GeoDataFrame) -> tuple[sp.cs
 
     card = np.diff(matrix.indptr)
     islands = np.flatnonzero(card == 0)
-    if islands.size == 0:
+    if islands.size == 0 or matrix.shape[0] < 2:
         return matrix, 0
     xy = np.column_stack([areas.geometry.centroid.x, areas.geometry.centroid.y])
     _, nearest = cKDTree(xy).query(xy[islands], k=2)
@@ -241,7 +288,7 @@ def _join_islands(matrix: sp.csr_matrix, areas: gpd.GeoDataFrame) -> tuple[sp.cs
 
 def local_statistics(
     values: pd.Series,
-    weights: SpatialWeights,
+    weights: SpatialWeights | Mapping[Hashable, SpatialWeights],
     *,
     permutations: int = 999,
     seed: int = 0,
@@ -256,7 +303,9 @@ def local_statistics(
     values
         One value per area (e.g. the risk index), indexed like ``weights.ids``.
     weights
-        From :func:`build_weights`.
+        From :func:`build_weights`; or ``{group: weights}`` from :func:`split_weights`, to test
+        each group (e.g. each local authority) within itself, exactly as if it were run alone
+        (its own mean and variance, permutations drawn within it, the FDR applied within it).
     permutations
         Conditional permutations (0 for analytic inference only).
     seed
@@ -274,77 +323,102 @@ def local_statistics(
         ``moran_i`` (as esda ``Moran_Local.Is``), ``moran_quadrant`` (1 HH, 2 LH, 3 LL, 4 HL),
         ``moran_p_sim``, ``moran_q``, ``cluster_class``.
     """
-    y = _aligned(values, weights)
-    n = y.size
-    W = weights.matrix
-    k = weights.cardinalities.astype(np.int64)
     if permutations < 0:
         raise InclusionGeoError(f"permutations must be >= 0, got {permutations}.")
-    if np.isclose(y.std(), 0.0):
-        raise DataQualityError(
-            f"{values.name!r} has the same value in every area, so there are no hotspots to find."
-        )
-    lag = W @ y  # sum of neighbours' values
-    # Gi* (binary weights with the area itself included), as esda G_Local(star=True, 'B')
-    card_star = k + 1.0
-    total = y.sum()
-    gi = (lag + y) / total
-    mean, s = total / n, np.sqrt((y**2).sum() / n - (total / n) ** 2)
-    gi_z = (lag + y - mean * card_star) / (s * np.sqrt(card_star * (n - card_star) / (n - 1)))
-    # local Moran's I, row-standardised, as esda Moran_Local
-    z = y - mean
-    den = (z**2).sum()
-    lag_z_mean = (W @ z) / k
-    moran = (n - 1) * z * lag_z_mean / den
-    quadrant = np.where(z > 0, np.where(lag_z_mean > 0, 1, 4), np.where(lag_z_mean > 0, 2, 3))
+    ids, parts = _groups(values, weights)
+    columns = [
+        _local_arrays(y, w, permutations=permutations, seed=seed, chunk_size=chunk_size)
+        for y, w in parts
+    ]
     out = pd.DataFrame(
-        {
-            "gi_star": gi,
-            "gi_z": gi_z,
-            "gi_p_norm": 2 * stats.norm.sf(np.abs(gi_z)),
-            "moran_i": moran,
-            "moran_quadrant": quadrant.astype(np.int64),
-        },
-        index=weights.ids,
+        {key: np.concatenate([c[key] for c in columns]) for key in columns[0]}, index=ids
     )
+    out["gi_p_norm"] = 2 * stats.norm.sf(np.abs(out["gi_z"].to_numpy()))
     if permutations:
-        gi_larger, mo_larger = _conditional_permutations(
-            y, k, lag, permutations=permutations, seed=seed, chunk_size=chunk_size
-        )
-        out["gi_p_sim"] = _fold(gi_larger, permutations)
-        out["moran_p_sim"] = _fold(mo_larger, permutations)
+        out["gi_p_sim"] = _fold(out.pop("gi_larger").to_numpy(), permutations)
+        out["moran_p_sim"] = _fold(out.pop("moran_larger").to_numpy(), permutations)
         gi_p, mo_p = out["gi_p_sim"], out["moran_p_sim"]
     else:
         gi_p = out["gi_p_norm"]
-        mo_p = pd.Series(np.ones(n), index=out.index)
-    out["gi_q"] = benjamini_hochberg(gi_p) if fdr else gi_p
-    out["moran_q"] = benjamini_hochberg(mo_p) if fdr else mo_p
+        mo_p = pd.Series(np.ones(len(out)), index=out.index)
+    group = np.repeat(np.arange(len(parts)), [len(y) for y, _ in parts])
+    out["gi_q"] = benjamini_hochberg(gi_p, groups=group) if fdr else gi_p
+    out["moran_q"] = benjamini_hochberg(mo_p, groups=group) if fdr else mo_p
     out["hotspot_class"] = hotspot_classes(out["gi_z"], out["gi_q"])
-    significant = out["moran_q"] <= alpha
-    names = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
+    significant = out["moran_q"].to_numpy() <= alpha
+    names = np.array(["", "High-High", "Low-High", "Low-Low", "High-Low"])
     out["cluster_class"] = np.where(
-        significant, out["moran_quadrant"].map(names), "Not significant"
+        significant, names[out["moran_quadrant"].to_numpy()], "Not significant"
     )
     return out.reindex(values.index)
 
 
-def _aligned(values: pd.Series, weights: SpatialWeights) -> np.ndarray:
+def _groups(values, weights) -> tuple[pd.Index, list[tuple[np.ndarray, SpatialWeights]]]:
+    """``values`` as one array per weights group, and all the groups' ids in that order."""
     if not isinstance(values, pd.Series):
         raise TypeError("values must be a pandas Series indexed by area code.")
+    groups = {None: weights} if isinstance(weights, SpatialWeights) else dict(weights)
     if values.isna().any():
         raise DataQualityError(
             f"{values.name!r} is missing for {int(values.isna().sum())} area(s), e.g. "
             f"{values.index[values.isna()][:5].tolist()}; hotspot statistics need every value."
         )
-    missing = weights.ids.difference(values.index)
-    extra = values.index.difference(weights.ids)
-    if len(missing) or len(extra):
+    ids = groups[next(iter(groups))].ids.append([w.ids for w in list(groups.values())[1:]])
+    position = values.index.get_indexer(ids)
+    extra = len(values) - int((position >= 0).sum())
+    if (position < 0).any() or extra or not ids.is_unique:
+        missing = ids[position < 0]
         raise InclusionGeoError(
             f"values and weights cover different areas ({len(missing)} only in weights, "
-            f"{len(extra)} only in values, e.g. {missing[:3].tolist() + extra[:3].tolist()}). "
+            f"{extra} only in values, e.g. {missing[:3].tolist()}). "
             "Build the weights from the same areas you score."
         )
-    return values.reindex(weights.ids).to_numpy(dtype=float)
+    y = values.to_numpy(dtype=float)[position]
+    bounds = np.cumsum([0] + [len(w.ids) for w in groups.values()])
+    parts = []
+    for (label, w), start, stop in zip(groups.items(), bounds[:-1], bounds[1:], strict=True):
+        part = y[start:stop]
+        where = "" if label is None else f" in {label}"
+        if part.size < 3:
+            raise DataQualityError(
+                f"Only {part.size} area(s){where}: hotspot statistics need at least three areas."
+            )
+        if np.isclose(part.std(), 0.0):
+            raise DataQualityError(
+                f"{values.name!r} has the same value in every area{where}, so there are no "
+                "hotspots to find."
+            )
+        parts.append((part, w))
+    return ids, parts
+
+
+def _local_arrays(
+    y: np.ndarray, weights: SpatialWeights, *, permutations: int, seed: int, chunk_size: int
+) -> dict[str, np.ndarray]:
+    n = y.size
+    W = weights.matrix
+    k = weights.cardinalities.astype(np.int64)
+    lag = W @ y  # sum of neighbours' values
+    # Gi* (binary weights with the area itself included), as esda G_Local(star=True, 'B')
+    card_star = k + 1.0
+    total = y.sum()
+    mean, s = total / n, np.sqrt((y**2).sum() / n - (total / n) ** 2)
+    # local Moran's I, row-standardised, as esda Moran_Local
+    z = y - mean
+    lag_z_mean = (W @ z) / k
+    out = {
+        "gi_star": (lag + y) / total,
+        "gi_z": (lag + y - mean * card_star) / (s * np.sqrt(card_star * (n - card_star) / (n - 1))),
+        "moran_i": (n - 1) * z * lag_z_mean / (z**2).sum(),
+        "moran_quadrant": np.where(
+            z > 0, np.where(lag_z_mean > 0, 1, 4), np.where(lag_z_mean > 0, 2, 3)
+        ).astype(np.int64),
+    }
+    if permutations:
+        out["gi_larger"], out["moran_larger"] = _conditional_permutations(
+            y, k, lag, permutations=permutations, seed=seed, chunk_size=chunk_size
+        )
+    return out
 
 
 def _conditional_permutations(
@@ -418,13 +492,20 @@ def _fold(larger: np.ndarray, permutations: int) -> np.ndarray:
     return (larger + 1.0) / (permutations + 1.0)
 
 
-def benjamini_hochberg(p: pd.Series) -> pd.Series:
-    """Benjamini-Hochberg adjusted p-values (q-values); ``q <= alpha`` controls the FDR."""
+def benjamini_hochberg(p: pd.Series, groups=None) -> pd.Series:
+    """Benjamini-Hochberg adjusted p-values (q-values); ``q <= alpha`` controls the FDR.
+
+    With ``groups`` (one label per value), each group is adjusted on its own."""
     values = p.to_numpy(dtype=float)
     n = values.size
-    order = np.argsort(values)
-    ranked = values[order] * n / np.arange(1, n + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    codes = np.zeros(n, dtype=np.int64) if groups is None else pd.factorize(np.asarray(groups))[0]
+    order = np.lexsort((values, codes))
+    sorted_codes = codes[order]
+    first = np.searchsorted(sorted_codes, sorted_codes)  # where each value's group starts
+    size = np.bincount(codes)[sorted_codes]
+    ranked = values[order] * size / (np.arange(n) - first + 1)
+    # running minimum from the largest p down, within each group
+    q = pd.Series(ranked[::-1]).groupby(sorted_codes[::-1]).cummin().to_numpy()[::-1]
     out = np.empty(n)
     out[order] = np.minimum(q, 1.0)
     return pd.Series(out, index=p.index, name=p.name)
@@ -441,26 +522,40 @@ def hotspot_classes(z: pd.Series, p: pd.Series) -> pd.Series:
 
 
 def global_moran(
-    values: pd.Series, weights: SpatialWeights, *, permutations: int = 999, seed: int = 0
-) -> dict[str, float]:
+    values: pd.Series,
+    weights: SpatialWeights | Mapping[Hashable, SpatialWeights],
+    *,
+    permutations: int = 999,
+    seed: int = 0,
+) -> dict:
     """Global Moran's I (row-standardised weights) with its analytic and permutation p-values.
 
     Returns ``{"I", "expected_I", "z_norm", "p_norm", "p_sim"}`` as esda ``Moran`` does
-    (``p_norm`` two-sided under normality, ``p_sim`` one-sided pseudo p-value).
+    (``p_norm`` two-sided under normality, ``p_sim`` one-sided pseudo p-value). With
+    ``{group: weights}`` from :func:`split_weights`, returns ``{group: that dict}``, each group
+    taken alone.
     """
-    y = _aligned(values, weights)
+    _, parts = _groups(values, weights)
+    result = {
+        label: _moran(y, w, permutations=permutations, seed=seed)
+        for label, (y, w) in zip(
+            [None] if isinstance(weights, SpatialWeights) else list(weights), parts, strict=True
+        )
+    }
+    return result[None] if isinstance(weights, SpatialWeights) else result
+
+
+def _moran(y: np.ndarray, weights: SpatialWeights, *, permutations: int, seed: int) -> dict:
     n = y.size
-    W = weights.matrix
+    W = weights.matrix  # binary and symmetric, so row-standardised W is W / k row-wise
     k = weights.cardinalities.astype(float)
-    Wr = sp.diags(1.0 / k) @ W
     z = y - y.mean()
-    s0 = float(n)
-    i_obs = (n / s0) * (z @ (Wr @ z)) / (z @ z)
+    i_obs = (z @ ((W @ z) / k)) / (z @ z)
     ei = -1.0 / (n - 1)
-    s1 = 0.5 * float(((Wr + Wr.T).power(2)).sum())
-    s2 = float(
-        ((np.asarray(Wr.sum(axis=1)).ravel() + np.asarray(Wr.sum(axis=0)).ravel()) ** 2).sum()
-    )
+    rows = np.repeat(np.arange(n), weights.cardinalities)
+    s1 = 0.5 * float(((1.0 / k[rows] + 1.0 / k[W.indices]) ** 2).sum())
+    s2 = float(((1.0 + W @ (1.0 / k)) ** 2).sum())
+    s0 = float(n)
     vi = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - ei**2
     z_norm = (i_obs - ei) / np.sqrt(vi)
     rng = np.random.default_rng(seed)
@@ -469,7 +564,7 @@ def global_moran(
     for start in range(0, permutations, block):  # whole blocks of permutations at once
         count = min(block, permutations - start)
         zp = rng.permuted(np.tile(z, (count, 1)), axis=1)  # (count, n)
-        lagged = (Wr @ zp.T).T
+        lagged = (W @ zp.T).T / k
         sims[start : start + count] = (zp * lagged).sum(axis=1) / (zp * zp).sum(axis=1)
     larger = (sims >= i_obs).sum()
     if permutations - larger < larger:

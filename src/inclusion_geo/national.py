@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import html
 import logging
+import multiprocessing
+import os
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,7 +22,7 @@ import pandas as pd
 
 from ._errors import InclusionGeoError
 from .config import RunConfig, load_config
-from .hotspots import build_weights, local_statistics, restrict_weights
+from .hotspots import build_weights, local_statistics
 from .indicators import compute_indicators
 from .pipeline import run_stage_two_by
 from .report import check_out_dir, priority_table, staged_output, write_outputs
@@ -40,6 +43,7 @@ class NationalRun:
     failed: dict[str, str]
     summaries: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    workers: int = 1
 
 
 def extent(population: pd.Series, national_percentile: pd.Series) -> float:
@@ -81,10 +85,19 @@ def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.D
 
 
 def run_national(
-    config: RunConfig | str | Path, out_dir: str | Path, *, progress: bool | None = None
+    config: RunConfig | str | Path,
+    out_dir: str | Path,
+    *,
+    progress: bool | None = None,
+    workers: int | None = None,
 ) -> NationalRun:
-    """Run every authority the config names (``[area] code`` a list, or ``"all"``)."""
+    """Run every authority the config names (``[area] code`` a list, or ``"all"``).
+
+    ``workers`` processes write the per-authority pages (default ``[output] workers``: one per
+    core, at most four); ``progress`` shows a progress bar (default: when run in a terminal).
+    """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
+    cfg = cfg if workers is None else replace(cfg, workers=workers)
     out = Path(out_dir).expanduser().absolute()
     check_out_dir(out)
     timings: dict[str, float] = {}
@@ -131,32 +144,37 @@ def run_national(
     t = time.perf_counter()
     # screen out the authorities that cannot be scored, saying why, then do the rest in one pass
     needed = _needed(recipe)
+    lad = inputs.areas["lad_code"]
+    gaps = inputs.counts.reindex(inputs.areas.index)[needed].isna()
+    sizes = lad.value_counts()
+    with_gaps = gaps.any(axis=1).groupby(lad).sum()
     usable = []
     for code in codes:
-        members = inputs.areas.index[inputs.areas["lad_code"] == code]
-        holes = inputs.counts.loc[members, needed].isna().any(axis=1)
-        if len(members) < 2:
-            failed[code] = f"only {len(members)} area: a relative index needs at least two areas."
-        elif holes.any():
-            cols = [c for c in needed if inputs.counts.loc[members, c].isna().any()]
+        if sizes[code] < 2:
+            failed[code] = f"only {sizes[code]} area: a relative index needs at least two areas."
+        elif with_gaps[code]:
+            rows = gaps[(lad == code).to_numpy()]
+            holes = rows.any(axis=1)
+            cols = [c for c in needed if rows[c].any()]
             failed[code] = (
-                f"{int(holes.sum())} area(s) lack {cols} (e.g. {members[holes.to_numpy()][:3].tolist()})."
+                f"{int(holes.sum())} area(s) lack {cols} (e.g. {rows.index[holes][:3].tolist()})."
             )
         else:
             usable.append(code)
     results = _compute(cfg, inputs, usable, names, recipe, failed, weights)
     timings["per-authority compute"] = time.perf_counter() - t
-    from tqdm import tqdm
-
     t = time.perf_counter()
     with staged_output(out) as tmp:
-        for code in tqdm(
-            sorted(results), desc="local authorities", disable=not show, file=sys.stderr
-        ):
-            tables.append(
-                _pages(cfg, results[code], code, names.get(code, code), dropped, national_cols, tmp)
-            )
-            succeeded.append(code)
+        jobs = [
+            _page_job(cfg, results[code], code, names.get(code, code), dropped, national_cols, tmp)
+            for code in sorted(results)
+        ]
+        for code, table in _write_pages(jobs, workers=_workers(cfg), show=show):
+            if isinstance(table, str):
+                failed[code] = table
+            else:
+                tables.append(table)
+                succeeded.append(code)
         timings["per-authority pages"] = time.perf_counter() - t
         if not succeeded:
             raise InclusionGeoError(
@@ -173,8 +191,9 @@ def run_national(
         _write_index(tmp, cfg, summaries, failed, dropped)
     timings["total"] = time.perf_counter() - start
     return NationalRun(
-        out_dir=out, succeeded=succeeded, failed=failed, summaries=summaries, timings=timings
-    )
+        out_dir=out, succeeded=succeeded, failed=failed, summaries=summaries, timings=timings,
+        workers=_workers(cfg),
+    )  # fmt: skip
 
 
 def _needed(recipe) -> list[str]:
@@ -207,10 +226,8 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         try:
-            if weights is not None and not areas.index.isin(weights.ids).all():
+            if weights is not None and (weights.ids.get_indexer(areas.index) < 0).any():
                 weights = None  # the national weights miss areas scored nowhere: build afresh
-            if weights is not None:
-                weights = restrict_weights(weights, areas)
             return run_stage_two_by(
                 areas, inputs.counts.loc[areas.index], inputs.assets, by="lad_code",
                 places={c: names.get(c, c) for c in codes}, weights=weights, **options,
@@ -233,25 +250,55 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> dict:
         return results
 
 
-def _pages(cfg, result, code, name, dropped, national_cols, folder: Path) -> pd.DataFrame:
-    """Write one authority's map, tables and summary; return its rows of the national table."""
-    # the page shows the assets within 2 km of the authority; distances used them all
+def _workers(cfg: RunConfig) -> int:
+    """``[output] workers``, or by default one process per core (at most four)."""
+    return cfg.workers or min(os.cpu_count() or 1, 4)
+
+
+def _page_job(cfg, result, code, name, dropped, national_cols, folder: Path) -> tuple:
+    """What one authority's pages need, small enough to send to another process: the page
+    shows the assets within 2 km of the authority (its distances used them all)."""
     reach = result.areas.geometry.union_all().buffer(2_000)
     nearby = result.assets[result.assets.geometry.within(reach)]
     result = replace(
         result, assets=nearby, settings={**result.settings, "dropped_indicators": dropped}
     )
+    national = national_cols.reindex(result.areas.index)
+    return (cfg.tiles, result, code, name, national, folder)
+
+
+def _write_pages(jobs: list[tuple], *, workers: int, show: bool):
+    """Write every authority's pages, in ``workers`` processes (pages are independent), with a
+    progress bar; yields ``(code, rows of the national table)``, or ``(code, why it failed)``."""
+    from tqdm import tqdm
+
+    bar = dict(total=len(jobs), desc="local authorities", disable=not show, file=sys.stderr)
+    if workers <= 1 or len(jobs) <= 1:
+        yield from tqdm(map(_pages, jobs), **bar)
+        return
+    # "spawn" everywhere: forking a process that holds Arrow/BLAS threads can deadlock
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        chunk = max(1, len(jobs) // (8 * workers))
+        yield from tqdm(pool.map(_pages, jobs, chunksize=chunk), **bar)
+
+
+def _pages(job: tuple) -> tuple[str, pd.DataFrame | str]:
+    """Write one authority's map, tables and summary; return its rows of the national table."""
+    tiles, result, code, name, national, folder = job
     safe = "".join(ch if ch.isalnum() else "_" for ch in code)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        write_outputs(result, folder / safe, tiles=cfg.tiles, full=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            write_outputs(result, folder / safe, tiles=tiles, full=False)
+    except (InclusionGeoError, ValueError, OSError) as exc:
+        return code, f"writing its pages failed: {exc}"
     table = priority_table(result)
     table.insert(0, "lad_name", name)
     table.insert(0, "lad_code", code)
-    joined = national_cols.reindex(table["area_code"].to_numpy())
-    for col in national_cols.columns:
-        table[col] = joined[col].to_numpy()
-    return table
+    for col in national.columns:
+        table[col] = national[col].to_numpy()
+    return code, table
 
 
 def _write_index(

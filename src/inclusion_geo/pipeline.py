@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from . import assets as _assets
@@ -283,17 +284,14 @@ def _run(
 
     indicators = compute_indicators(counts, [recipe.spec(i.name) for i in recipe.indicators])
     scores = score(indicators, recipe, groups=groups)
-    all_weights = weights if weights is not None else _hotspots.build_weights(areas)
-    weights = {}
-    locals_, morans = [], {}
-    for g in group_codes:
-        members = areas if g is None else areas[groups == g]
-        w = all_weights if g is None else _hotspots.restrict_weights(all_weights, members)
-        values = scores.loc[members.index, "risk_index"]
-        weights[g] = w
-        locals_.append(_hotspots.local_statistics(values, w, permutations=permutations, seed=seed))
-        morans[g] = _hotspots.global_moran(values, w, permutations=permutations, seed=seed)
-    local = pd.concat(locals_).reindex(areas.index)
+    if weights is None:
+        weights = _hotspots.build_weights(areas)
+        weights_of = {None: weights} if by is None else _hotspots.split_weights(weights, areas, by)
+    else:  # given for these areas or more (e.g. a whole country): keep only these areas' links
+        weights_of = _hotspots.split_weights(weights, areas, by)
+    risk = scores["risk_index"]
+    local = _hotspots.local_statistics(risk, weights_of, permutations=permutations, seed=seed)
+    morans = _hotspots.global_moran(risk, weights_of, permutations=permutations, seed=seed)
     short_m, long_m = catchments_m
     access = _assets.access_measures(
         centroids, assets, suitable=suitable_list, catchments_m=catchments_m, circuity=circuity
@@ -308,12 +306,11 @@ def _run(
     nearest = _assets.nearest_assets(
         centroids, assets, k=3, categories=suitable_list, circuity=circuity
     )
-    label_text = [
-        f"{n} ({_distance(d)})" for n, d in zip(nearest["name"], nearest["distance_m"], strict=True)
-    ]
-    nearest_text = (
-        pd.Series(label_text).groupby(nearest["area"].to_numpy(), sort=False).agg("; ".join)
-    )
+    pairs = zip(nearest["name"], nearest["distance_m"], strict=True)
+    labels = np.array([f"{n} ({_distance(d)})" for n, d in pairs], dtype=object).reshape(
+        len(centroids), -1
+    )  # nearest_assets gives k rows per area, in the areas' order
+    nearest_text = pd.Series(["; ".join(row) for row in labels], index=centroids.index)
     table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
     table["population"] = counts["residents"].astype("int64")
     explained = contributions(scores, recipe).add_prefix("contrib_")
@@ -326,7 +323,7 @@ def _run(
         groups=groups,
         places={g: names_of[g] for g in group_codes if g is not None},
     )
-    table["nearest_support"] = nearest_text.reindex(table.index)
+    table["nearest_support"] = nearest_text
     table = _priorities.priority_areas(table, short_m=short_m, long_m=long_m, by=by)
     if label:
         table["data_label"] = label
@@ -355,33 +352,50 @@ def _run(
         "seed": seed,
     }
     results = {}
-    parts = {None: ranked} if by is None else dict(tuple(ranked.groupby(by, sort=False)))
-    ward_parts = {None: wards} if by is None else dict(tuple(wards.groupby(by, sort=False)))
+    parts = _split(ranked, by)
+    ward_parts = _split(wards, by)
+    centroids = centroids.reindex(ranked.index)
+    at_risk = ranked["risk_decile"] <= 2
+    covers = (
+        _assets.coverage(ranked, ranked["population"], at_risk, catchment_m=long_m)
+        if by is None
+        else _assets.coverage_by(ranked, ranked["population"], at_risk, by=by, catchment_m=long_m)
+    )
     for g in group_codes:
         part = parts[g]
-        part_wards = wards if g is None else ward_parts[g].drop(columns=by)
         part_bounds = boundaries
         if g is not None and boundaries is not None:
             part_bounds = boundaries[boundaries.index.isin(part["ward_code"])]
             part_bounds = part_bounds if len(part_bounds) else None
-        cover = _assets.coverage(
-            access.loc[part.index], part["population"], part["risk_decile"] <= 2, catchment_m=long_m
-        )
         results[g] = StageTwoResult(
-            areas=part if g is None else part.drop(columns=by),
-            wards=part_wards,
+            areas=part,
+            wards=ward_parts[g],
             assets=assets,
             ward_boundaries=part_bounds,
             recipe=recipe,
-            weights=weights[g],
+            weights=weights_of[g],
             global_moran=morans[g],
-            coverage=cover,
+            coverage=covers.loc[g].to_dict() if by else covers,
             place=names_of[g],
             label=label,
             sources=dict(sources or {}),
             settings=settings | {"centroids": centroids.loc[part.index]},
         )
     return results
+
+
+def _split(frame: pd.DataFrame, by: str | None) -> dict:
+    """``{group: rows}`` in the frame's order within each group, without the ``by`` column
+    (``{None: frame}`` without ``by``): one sort and contiguous slices."""
+    if by is None:
+        return {None: frame}
+    keys = frame[by].to_numpy()
+    order = np.argsort(keys, kind="stable")
+    ordered = frame.iloc[order].drop(columns=by)
+    keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    stops = np.r_[starts[1:], len(keys)]
+    return {keys[a]: ordered.iloc[a:b] for a, b in zip(starts, stops, strict=True)}
 
 
 def _distance(d: float) -> str:

@@ -64,24 +64,24 @@ def priority_table(result: StageTwoResult) -> pd.DataFrame:
     """One row per area, ranked: ward, code, name, population, score, rank, decile, hotspot
     class, access measures, top barriers, nearest support and the reason."""
     areas = result.areas
-    out = pd.DataFrame(index=areas.index)
-    for col, new in PRIORITY_COLUMNS.items():
-        out[new] = areas.index.to_numpy() if col == "__code__" else areas[col].to_numpy()
     access_cols = [
         c for c in areas.columns if (c.startswith(("dist_", "n_")) and c != "dist_any_m")
     ]
     access_cols += [c for c in areas.columns if c.startswith("e2sfca_")]
-    for col in access_cols:
-        out[col] = areas[col].to_numpy()
+    columns = {
+        new: areas.index.to_numpy() if col == "__code__" else areas[col].to_numpy()
+        for col, new in PRIORITY_COLUMNS.items()
+    } | {col: areas[col].to_numpy() for col in access_cols}
     for col in [
         "risk_index",
         "dist_nearest_support_m",
         *[c for c in access_cols if c.startswith(("dist_", "e2sfca_"))],
     ]:
-        out[col] = out[col].round(3 if col == "risk_index" else 0)
+        columns[col] = columns[col].round(3 if col == "risk_index" else 0)
+    out = pd.DataFrame(columns)
     if result.label:
         out["data_label"] = result.label
-    return out.reset_index(drop=True)
+    return out
 
 
 def ward_table(result: StageTwoResult) -> pd.DataFrame:

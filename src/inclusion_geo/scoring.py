@@ -632,38 +632,34 @@ def top_barriers(
         groups = groups.reindex(indicators.index)
         names_of = dict(places or {})
     size = groups.map(groups.value_counts()).to_numpy(dtype=float)
-    where = [names_of.get(g, place) for g in groups]
-    parts: dict[str, np.ndarray] = {}
-    pct: dict[str, np.ndarray] = {}
-    for item in recipe.indicators:
-        if item.weight <= 0:
-            continue
-        spec = recipe.spec(item.name)
+    where = np.array([names_of.get(g, place) for g in groups], dtype=object)
+    items = [item for item in recipe.indicators if item.weight > 0]
+    pct = np.empty((len(indicators), len(items)))
+    for j, item in enumerate(items):
         values = indicators[item.name].astype(float)
         oriented = values if recipe.direction_of(item) == "higher_is_risk" else -values
         # share of the group's areas at least as much at risk: 100 * n_at_least / n
-        top_share = (
+        pct[:, j] = (
             100.0 * oriented.groupby(groups).rank(ascending=False, method="max").to_numpy() / size
         )
-        pct[item.name] = top_share
-        parts[item.name] = np.array(
-            [
-                f"{spec.label} {_fmt_value(v, spec.unit)} (worst {max(1, round(t))}% of {w})"
-                for v, t, w in zip(values.to_numpy(), top_share, where, strict=True)
-            ],
-            dtype=object,
-        )
-    names = list(pct)
-    pct_matrix = np.column_stack([pct[name] for name in names])
-    text = np.column_stack([parts[name] for name in names])
-    # ties in percentile go to the indicator with more weight in the index
-    share = recipe.weights_table()["share_of_index"].reindex(names).to_numpy()
+    # worst first; ties in percentile go to the indicator with more weight in the index
+    share = recipe.weights_table()["share_of_index"].reindex([i.name for i in items]).to_numpy()
     tie_order = np.argsort(-share, kind="stable")
-    out = []
-    for row_pct, row_text in zip(pct_matrix[:, tie_order], text[:, tie_order], strict=True):
-        order = np.argsort(row_pct, kind="stable")
-        chosen = [row_text[j] for j in order[:n] if row_pct[j] <= min_share_pct]
-        out.append("; ".join(chosen) if chosen else "no single barrier stands out")
+    order = tie_order[np.argsort(pct[:, tie_order], axis=1, kind="stable")[:, :n]]
+    chosen = np.take_along_axis(pct, order, axis=1) <= min_share_pct
+    text = np.full(order.shape, "", dtype=object)
+    for j, item in enumerate(items):  # write out only the barriers that are named
+        rows, slots = np.nonzero(chosen & (order == j))
+        spec = recipe.spec(item.name)
+        values = indicators[item.name].to_numpy(dtype=float)[rows]
+        text[rows, slots] = [
+            f"{spec.label} {_fmt_value(v, spec.unit)} (worst {max(1, round(t))}% of {w})"
+            for v, t, w in zip(values, pct[rows, j], where[rows], strict=True)
+        ]
+    out = [
+        "; ".join(row[ok]) if ok.any() else "no single barrier stands out"
+        for row, ok in zip(text, chosen, strict=True)
+    ]
     return pd.Series(out, index=indicators.index, name="top_barriers")
 
 
