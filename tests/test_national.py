@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from inclusion_geo._errors import InclusionGeoError
 from inclusion_geo.cli import main
 from inclusion_geo.national import extent, la_summaries, run_national
 
@@ -123,6 +124,41 @@ def test_extent_and_summaries_by_hand():
     assert s.loc["A", "average_score"] == pytest.approx(5.0)
     assert s.loc["A", "pct_population_top_decile"] == pytest.approx(25.0)
     assert s.loc["A", "average_score_rank"] == 1
+
+
+def test_an_nhs_area_that_spans_two_authorities(shared_data, tmp_path):
+    """[area] code names a CCG through [sources.group_lookup]: its areas in Bradford and in
+    Craven (North Yorkshire) are run together, each authority scored within itself."""
+    ccg = "Lower_Layer_Super_Output_Area_(2011)_to_Clinical_Commissioning_Group_to_Local_Authority_District_(April_2021)_Lookup_in_England.csv"
+    text = (
+        (REPO / "examples" / "england_wales.toml")
+        .read_text()
+        .replace("../../shared/data", str(shared_data))
+        .replace('recipe = "recipes/', f'recipe = "{REPO / "examples" / "recipes"}/')
+        .replace('code = "all"', 'code = "E38000232"')
+        .replace('name = "England and Wales"', 'name = "NHS Bradford District and Craven CCG"')
+        .replace("permutations = 999", "permutations = 99")
+        .replace(
+            "[sources.centroids]",
+            f'[sources.group_lookup]\npath = "{shared_data}/ons-lookups/{ccg}"\n'
+            'target = "ccg21cd"\n\n[sources.centroids]',
+        )
+    )
+    config = tmp_path / "ccg.toml"
+    config.write_text(text)
+    with pytest.warns(UserWarning):
+        run = run_national(config, tmp_path / "out", progress=False, workers=1)
+    assert sorted(run.succeeded) == ["E07000163", "E08000032"]  # Craven, Bradford
+    national = pd.read_csv(run.out_dir / "national_priority_areas.csv")
+    assert national["lad_code"].value_counts().to_dict() == {"E08000032": 310, "E07000163": 29}
+    assert national.groupby("lad_code")["risk_rank"].max().to_dict() == {
+        "E07000163": 29, "E08000032": 310
+    }  # fmt: skip
+    assert "339 areas" in (run.out_dir / "index.html").read_text()
+    bad = config.read_text().replace('code = "E38000232"', 'code = "E38999999"')
+    config.write_text(bad)
+    with pytest.warns(UserWarning), pytest.raises(InclusionGeoError, match="E38999999.*ccg21cd"):
+        run_national(config, tmp_path / "out2", progress=False)
 
 
 def test_england_and_wales_together(shared_data, tmp_path):

@@ -20,6 +20,8 @@ _SOURCES = {
     "wards": "ward polygons (optional; without them areas are grouped by MSOA)",
     "centroids": "LSOA population-weighted centroids",
     "area_lookup": "LSOA -> local authority lookup (needed with national boundaries)",
+    "group_lookup": "LSOA -> larger area (region, ICB or CCG, combined authority), so that "
+    "[area] code names those areas (source, target = column names)",
     "change_lookup": "ONS LSOA 2011 -> 2021 change lookup",
     "population": "LSOA 2011 populations for sharing out merged areas (IoD 2019 File 6)",
     "census": "Census 2021 tables (paths = [...], metadata, oa_lookup)",
@@ -54,8 +56,13 @@ class RunConfig:
 
     @property
     def many(self) -> bool:
-        """True when the run covers several local authorities (a list, or ``"all"``)."""
-        return self.area_codes == ("all",) or len(self.area_codes) > 1
+        """True when the run covers several local authorities (a list, ``"all"``, or areas
+        chosen through ``[sources.group_lookup]``, which may span authorities)."""
+        return (
+            self.area_codes == ("all",)
+            or len(self.area_codes) > 1
+            or "group_lookup" in self.sources
+        )
 
     def source(self, name: str, *, required: bool = True) -> Mapping | None:
         entry = self.sources.get(name)

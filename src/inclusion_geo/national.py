@@ -316,10 +316,15 @@ def _write_index(
         f"<p>Scored without {html.escape(', '.join(dropped))} (no source).</p>" if dropped else ""
     )
     title = html.escape(f"Digital exclusion risk: {cfg.area_name}")
+    scope = (
+        f"<p>National columns (score, rank, decile, hotspots, average score, top decile, "
+        f"extent) compare each area with all {int(summaries['n_areas'].sum()):,} areas of "
+        "this run; local columns compare it with its own authority.</p>"
+    )
     (folder / "index.html").write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + title + "</title>"
         "<style>body{font:14px sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}</style></head>"
-        f"<body><h1>{title}</h1>{note}<table><tr><th>rank</th><th>authority</th><th>code</th>"
+        f"<body><h1>{title}</h1>{scope}{note}<table><tr><th>rank</th><th>authority</th><th>code</th>"
         "<th>average score</th><th>residents in national top decile</th><th>extent</th><th></th></tr>"
         f"{rows}</table>"
         + (f"<h2>Failed</h2><ul>{fails}</ul>" if fails else "")

@@ -78,8 +78,29 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
                 source=entry.get("source", key),
                 target=entry.get("target", "lad21cd"),
             )
-        wanted = sorted(lookup.unique()) if cfg.area_codes == ("all",) else list(cfg.area_codes)
-        codes = src.areas_in(lookup, wanted)
+        chooser = lookup
+        if cfg.source("group_lookup", required=False):
+            group = cfg.source("group_lookup")
+            if "target" not in group:
+                raise InclusionGeoError(
+                    f"{cfg.path}: [sources.group_lookup] needs target = the column of the "
+                    "larger areas that [area] code names (e.g. 'ccg21cd' or 'rgn22cd')."
+                )
+            with timer("lookups"):
+                chooser = src.load_area_lookup(
+                    cfg.resolve("group_lookup"),
+                    source=group.get("source", key),
+                    target=group["target"],
+                )
+            outside = chooser.index.difference(lookup.index)
+            if len(outside):
+                raise InclusionGeoError(
+                    f"{cfg.path}: {len(outside)} area(s) of [sources.group_lookup] have no local "
+                    f"authority in [sources.area_lookup], e.g. {outside[:3].tolist()}; use "
+                    "lookups of the same geography vintage."
+                )
+        wanted = sorted(chooser.unique()) if cfg.area_codes == ("all",) else list(cfg.area_codes)
+        codes = src.areas_in(chooser, wanted)
         missing = codes.difference(boundaries.index)
         if len(missing) and not (cfg.many and cfg.area_codes == ("all",)):
             raise InclusionGeoError(
