@@ -10,7 +10,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from _common import leeds_config, timed
+from _common import RESULTS, leeds_config, timed
 
 from inclusion_geo.report import write_outputs
 from inclusion_geo.runner import load_inputs, run_config
@@ -28,9 +28,18 @@ def main() -> None:
         print(f"areas {len(inputs.areas)}, assets {len(inputs.assets)}")
         # first run: imports (folium, matplotlib) and the harmonised Census cache are paid once
         write_outputs(run_config(config), Path(tmp) / "warm", full=False)
-        with timed("one LA end to end: load, score, hotspots, access, map, tables"):
-            result = run_config(config)
-            write_outputs(result, Path(tmp) / "out", full=False)
+        total = "one LA end to end: load, score, hotspots, access, map, tables"
+        with timed(total):
+            with timed("  load and stage two"):
+                result = run_config(config)
+            with timed("  map and tables"):
+                write_outputs(result, Path(tmp) / "out", full=False)
+        stages = result.timings
+        print(
+            f"  of which loading {RESULTS['  load and stage two'] - sum(stages.values()):.3f} s, and:"
+        )
+        for name, seconds in stages.items():
+            print(f"    {name:<44} {seconds:8.3f} s")
 
 
 if __name__ == "__main__":

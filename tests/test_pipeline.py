@@ -17,6 +17,12 @@ def test_every_area_ranked_once_and_every_ward_present(demo_result, demo):
     assert a.crs.to_epsg() == 27700
 
 
+def test_the_result_says_where_its_time_went(demo_result):
+    stages = demo_result.timings
+    assert {"scores", "hotspots", "access", "ward roll-up"} <= set(stages)
+    assert all(seconds >= 0 for seconds in stages.values())
+
+
 def test_risk_concentrates_in_space_on_the_demo(demo_result):
     assert demo_result.global_moran["I"] > 0.3
     assert demo_result.areas["hotspot_class"].str.startswith("Hot spot").sum() > 10

@@ -161,8 +161,9 @@ def run_national(
             )
         else:
             usable.append(code)
-    results = _compute(cfg, inputs, usable, names, recipe, failed, weights)
+    results, stages = _compute(cfg, inputs, usable, names, recipe, failed, weights)
     timings["per-authority compute"] = time.perf_counter() - t
+    timings |= {f"  per-authority {name}": seconds for name, seconds in stages.items()}
     t = time.perf_counter()
     with staged_output(out) as tmp:
         jobs = [
@@ -214,9 +215,10 @@ def _lad_names(cfg: RunConfig, areas: pd.DataFrame) -> dict[str, str]:
         return {code: code for code in areas["lad_code"].dropna().unique()}
 
 
-def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> dict:
+def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> tuple[dict, dict]:
     """Every usable authority in one pass (:func:`run_stage_two_by`); if that pass fails, each
-    authority is run alone so that one bad authority cannot stop the others."""
+    authority is run alone so that one bad authority cannot stop the others. Returns the
+    results and the seconds spent in each stage."""
     mask = inputs.areas["lad_code"].isin(codes).to_numpy()
     areas = inputs.areas.loc[mask]
     options = dict(
@@ -228,10 +230,11 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> dict:
         try:
             if weights is not None and (weights.ids.get_indexer(areas.index) < 0).any():
                 weights = None  # the national weights miss areas scored nowhere: build afresh
-            return run_stage_two_by(
+            results = run_stage_two_by(
                 areas, inputs.counts.loc[areas.index], inputs.assets, by="lad_code",
                 places={c: names.get(c, c) for c in codes}, weights=weights, **options,
             )  # fmt: skip
+            return results, dict(next(iter(results.values())).timings)
         except (InclusionGeoError, ValueError) as exc:
             log.warning("one pass over all authorities failed (%s); running each alone", exc)
         results = {}
@@ -247,7 +250,8 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> dict:
                 )  # fmt: skip
             except (InclusionGeoError, ValueError) as exc:
                 failed[code] = str(exc)
-        return results
+        stages = pd.DataFrame([r.timings for r in results.values()]).sum().to_dict()
+        return results, stages
 
 
 def _workers(cfg: RunConfig) -> int:

@@ -19,6 +19,7 @@ from . import assets as _assets
 from . import hotspots as _hotspots
 from . import priorities as _priorities
 from ._errors import InclusionGeoError
+from ._timing import StageTimer
 from ._validate import (
     require_columns,
     require_geodataframe,
@@ -66,6 +67,9 @@ class StageTwoResult:
         The study area's name, and a data label ("synthetic demo data" for the demo).
     sources : dict
         What each input was (publisher, vintage) for titles and table headers.
+    timings : dict
+        Seconds spent in each stage (checks, scores, hotspots, access, explain and prioritise,
+        ward roll-up, split into results); for a run over many areas at once, of the whole pass.
     """
 
     areas: gpd.GeoDataFrame
@@ -80,6 +84,7 @@ class StageTwoResult:
     label: str = ""
     sources: Mapping[str, str] = field(default_factory=dict)
     settings: Mapping[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -242,103 +247,118 @@ def _run(
 ) -> dict:  # fmt: skip
     import warnings
 
-    areas = to_bng(require_geodataframe(areas, what="areas"), what="areas")
-    require_unique_index(areas, what="areas")
-    require_valid_geometry(areas, what="areas")
-    check_codes(areas, what="areas")
-    require_columns(areas, ["name", "ward_code", "ward_name"], what="areas")
-    require_columns(counts, ["residents"], what="counts")
-    check_same_vintage(areas, counts, names=["areas", "counts"])
-    require_same_index(areas.index, counts.index, left_what="areas", right_what="counts")
-    if len(catchments_m) != 2 or catchments_m[0] >= catchments_m[1]:
-        raise InclusionGeoError(
-            f"catchments_m must be (short, long) with short < long, got {catchments_m!r}."
+    timer = StageTimer()
+    with timer("checks"):
+        areas = to_bng(require_geodataframe(areas, what="areas"), what="areas")
+        require_unique_index(areas, what="areas")
+        require_valid_geometry(areas, what="areas")
+        check_codes(areas, what="areas")
+        require_columns(areas, ["name", "ward_code", "ward_name"], what="areas")
+        require_columns(counts, ["residents"], what="counts")
+        check_same_vintage(areas, counts, names=["areas", "counts"])
+        require_same_index(areas.index, counts.index, left_what="areas", right_what="counts")
+        if len(catchments_m) != 2 or catchments_m[0] >= catchments_m[1]:
+            raise InclusionGeoError(
+                f"catchments_m must be (short, long) with short < long, got {catchments_m!r}."
+            )
+        recipe = recipe or default_recipe()
+        counts = counts.reindex(areas.index)
+        if centroids is None:
+            warnings.warn(
+                "No population-weighted centroids given; using a point inside each polygon. Pass "
+                "centroids= (ONS publishes them for LSOAs) for more accurate distances.",
+                UserWarning,
+                stacklevel=3,
+            )
+            centroids = areas.geometry.representative_point()
+        else:
+            centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+            require_same_index(
+                areas.index, centroids.index, left_what="areas", right_what="centroids"
+            )
+            centroids = centroids.reindex(areas.index)
+        assets = _assets.validate_assets(assets, study_area=areas.geometry, outside=assets_outside)
+        present = set(assets["category"])
+        suitable_list = (
+            sorted(present) if suitable is None else [c for c in suitable if c in present]
         )
-    recipe = recipe or default_recipe()
-    counts = counts.reindex(areas.index)
-    if centroids is None:
-        warnings.warn(
-            "No population-weighted centroids given; using a point inside each polygon. Pass "
-            "centroids= (ONS publishes them for LSOAs) for more accurate distances.",
-            UserWarning,
-            stacklevel=3,
-        )
-        centroids = areas.geometry.representative_point()
-    else:
-        centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
-        require_same_index(areas.index, centroids.index, left_what="areas", right_what="centroids")
-        centroids = centroids.reindex(areas.index)
-    assets = _assets.validate_assets(assets, study_area=areas.geometry, outside=assets_outside)
-    present = set(assets["category"])
-    suitable_list = sorted(present) if suitable is None else [c for c in suitable if c in present]
-    if not suitable_list:
-        raise InclusionGeoError(
-            f"None of the suitable categories {list(suitable or [])} has any assets; categories "
-            f"present: {sorted(present)}. Pass suitable= with the categories that offer support."
-        )
+        if not suitable_list:
+            raise InclusionGeoError(
+                f"None of the suitable categories {list(suitable or [])} has any assets; categories "
+                f"present: {sorted(present)}. Pass suitable= with the categories that offer support."
+            )
     groups = None if by is None else areas[by]
     group_codes = [None] if by is None else sorted(groups.unique())
     names_of = {None: place} | {
         g: (places or {}).get(g, str(g)) for g in group_codes if g is not None
     }
 
-    indicators = compute_indicators(counts, [recipe.spec(i.name) for i in recipe.indicators])
-    scores = score(indicators, recipe, groups=groups)
-    if weights is None:
-        weights = _hotspots.build_weights(areas)
-        weights_of = {None: weights} if by is None else _hotspots.split_weights(weights, areas, by)
-    else:  # given for these areas or more (e.g. a whole country): keep only these areas' links
-        weights_of = _hotspots.split_weights(weights, areas, by)
-    risk = scores["risk_index"]
-    local = _hotspots.local_statistics(risk, weights_of, permutations=permutations, seed=seed)
-    morans = _hotspots.global_moran(risk, weights_of, permutations=permutations, seed=seed)
+    with timer("scores"):
+        indicators = compute_indicators(counts, [recipe.spec(i.name) for i in recipe.indicators])
+        scores = score(indicators, recipe, groups=groups)
+    with timer("hotspots"):
+        if weights is None:
+            weights = _hotspots.build_weights(areas)
+            weights_of = (
+                {None: weights} if by is None else _hotspots.split_weights(weights, areas, by)
+            )
+        else:  # given for these areas or more (e.g. a whole country): keep only these areas' links
+            weights_of = _hotspots.split_weights(weights, areas, by)
+        risk = scores["risk_index"]
+        local = _hotspots.local_statistics(risk, weights_of, permutations=permutations, seed=seed)
+        morans = _hotspots.global_moran(risk, weights_of, permutations=permutations, seed=seed)
     short_m, long_m = catchments_m
-    access = _assets.access_measures(
-        centroids, assets, suitable=suitable_list, catchments_m=catchments_m, circuity=circuity
-    )
-    supply = _assets.e2sfca(
-        centroids,
-        counts["residents"],
-        assets[assets["category"].isin(suitable_list)],
-        max_cost=long_m,
-        circuity=circuity,
-    )
-    nearest = _assets.nearest_assets(
-        centroids, assets, k=3, categories=suitable_list, circuity=circuity
-    )
-    pairs = zip(nearest["name"], nearest["distance_m"], strict=True)
-    labels = np.array([f"{n} ({_distance(d)})" for n, d in pairs], dtype=object).reshape(
-        len(centroids), -1
-    )  # nearest_assets gives k rows per area, in the areas' order
-    nearest_text = pd.Series(["; ".join(row) for row in labels], index=centroids.index)
-    table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
-    table["population"] = counts["residents"].astype("int64")
-    explained = contributions(scores, recipe).add_prefix("contrib_")
-    table = table.join(indicators).join(scores).join(explained).join(local).join(access)
-    table[supply.name] = supply
-    table["top_barriers"] = top_barriers(
-        indicators,
-        recipe,
-        place=place,
-        groups=groups,
-        places={g: names_of[g] for g in group_codes if g is not None},
-    )
-    table["nearest_support"] = nearest_text
-    table = _priorities.priority_areas(table, short_m=short_m, long_m=long_m, by=by)
-    if label:
-        table["data_label"] = label
-    ranked = gpd.GeoDataFrame(table, geometry=areas.geometry.reindex(table.index), crs=areas.crs)
+    with timer("access"):
+        access = _assets.access_measures(
+            centroids, assets, suitable=suitable_list, catchments_m=catchments_m, circuity=circuity
+        )
+        supply = _assets.e2sfca(
+            centroids,
+            counts["residents"],
+            assets[assets["category"].isin(suitable_list)],
+            max_cost=long_m,
+            circuity=circuity,
+        )
+        nearest = _assets.nearest_assets(
+            centroids, assets, k=3, categories=suitable_list, circuity=circuity
+        )
+        pairs = zip(nearest["name"], nearest["distance_m"], strict=True)
+        labels = np.array([f"{n} ({_distance(d)})" for n, d in pairs], dtype=object).reshape(
+            len(centroids), -1
+        )  # nearest_assets gives k rows per area, in the areas' order
+        nearest_text = pd.Series(["; ".join(row) for row in labels], index=centroids.index)
+    with timer("explain and prioritise"):
+        table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
+        table["population"] = counts["residents"].astype("int64")
+        explained = contributions(scores, recipe).add_prefix("contrib_")
+        table = table.join(indicators).join(scores).join(explained).join(local).join(access)
+        table[supply.name] = supply
+        table["top_barriers"] = top_barriers(
+            indicators,
+            recipe,
+            place=place,
+            groups=groups,
+            places={g: names_of[g] for g in group_codes if g is not None},
+        )
+        table["nearest_support"] = nearest_text
+        table = _priorities.priority_areas(table, short_m=short_m, long_m=long_m, by=by)
+        if label:
+            table["data_label"] = label
+        ranked = gpd.GeoDataFrame(
+            table, geometry=areas.geometry.reindex(table.index), crs=areas.crs
+        )
 
-    rates = [c for c in indicators.columns] + [
-        c for c in scores.columns if c.startswith(("domain_", "risk_index"))
-    ]
-    wards = rollup(
-        ranked,
-        by="ward_code",
-        intensive_variables=rates,
-        names=areas.groupby("ward_code")["ward_name"].first(),
-        within=by,
-    )
+    with timer("ward roll-up"):
+        rates = [c for c in indicators.columns] + [
+            c for c in scores.columns if c.startswith(("domain_", "risk_index"))
+        ]
+        wards = rollup(
+            ranked,
+            by="ward_code",
+            intensive_variables=rates,
+            names=areas.groupby("ward_code")["ward_name"].first(),
+            within=by,
+        )
     if label:
         wards["data_label"] = label
     boundaries = (
@@ -351,36 +371,41 @@ def _run(
         "permutations": permutations,
         "seed": seed,
     }
-    results = {}
-    parts = _split(ranked, by)
-    ward_parts = _split(wards, by)
-    centroids = centroids.reindex(ranked.index)
-    at_risk = ranked["risk_decile"] <= 2
-    covers = (
-        _assets.coverage(ranked, ranked["population"], at_risk, catchment_m=long_m)
-        if by is None
-        else _assets.coverage_by(ranked, ranked["population"], at_risk, by=by, catchment_m=long_m)
-    )
-    for g in group_codes:
-        part = parts[g]
-        part_bounds = boundaries
-        if g is not None and boundaries is not None:
-            part_bounds = boundaries[boundaries.index.isin(part["ward_code"])]
-            part_bounds = part_bounds if len(part_bounds) else None
-        results[g] = StageTwoResult(
-            areas=part,
-            wards=ward_parts[g],
-            assets=assets,
-            ward_boundaries=part_bounds,
-            recipe=recipe,
-            weights=weights_of[g],
-            global_moran=morans[g],
-            coverage=covers.loc[g].to_dict() if by else covers,
-            place=names_of[g],
-            label=label,
-            sources=dict(sources or {}),
-            settings=settings | {"centroids": centroids.loc[part.index]},
+    with timer("split into results"):
+        results = {}
+        parts = _split(ranked, by)
+        ward_parts = _split(wards, by)
+        centroids = centroids.reindex(ranked.index)
+        at_risk = ranked["risk_decile"] <= 2
+        covers = (
+            _assets.coverage(ranked, ranked["population"], at_risk, catchment_m=long_m)
+            if by is None
+            else _assets.coverage_by(
+                ranked, ranked["population"], at_risk, by=by, catchment_m=long_m
+            )
         )
+        for g in group_codes:
+            part = parts[g]
+            part_bounds = boundaries
+            if g is not None and boundaries is not None:
+                part_bounds = boundaries[boundaries.index.isin(part["ward_code"])]
+                part_bounds = part_bounds if len(part_bounds) else None
+            results[g] = StageTwoResult(
+                areas=part,
+                wards=ward_parts[g],
+                assets=assets,
+                ward_boundaries=part_bounds,
+                recipe=recipe,
+                weights=weights_of[g],
+                global_moran=morans[g],
+                coverage=covers.loc[g].to_dict() if by else covers,
+                place=names_of[g],
+                label=label,
+                sources=dict(sources or {}),
+                settings=settings | {"centroids": centroids.loc[part.index]},
+            )
+    for result in results.values():
+        result.timings.update(timer.times)  # one pass: the same figures for every group
     return results
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import pandas as pd
 
 from . import sources as src
 from ._errors import DataQualityError, InclusionGeoError, VintageMismatchError
+from ._timing import StageTimer
 from .config import RunConfig, load_config
 from .geography import best_fit_lookup, convert_counts
 from .pipeline import DEFAULT_SUITABLE, StageTwoResult, run_stage_two
@@ -39,28 +39,11 @@ class StudyInputs:
     timings: Mapping[str, float] = field(default_factory=dict)
 
 
-class _Timer:
-    def __init__(self):
-        self.times: dict[str, float] = {}
-
-    def __call__(self, name):
-        timer = self
-
-        class _Ctx:
-            def __enter__(self):
-                self.t = time.perf_counter()
-
-            def __exit__(self, *exc):
-                timer.times[name] = timer.times.get(name, 0.0) + time.perf_counter() - self.t
-
-        return _Ctx()
-
-
 def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
     """Load and harmonise the inputs a config names (see ``examples/leeds.toml``)."""
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     key = "lsoa11cd" if cfg.geography == "lsoa11" else "lsoa21cd"
-    timer = _Timer()
+    timer = StageTimer()
     sources: dict[str, str] = {}
 
     with timer("boundaries"):
