@@ -5,7 +5,14 @@ import pytest
 from shapely.geometry import Point, box
 
 from inclusion_geo._errors import DataQualityError, InclusionGeoError
-from inclusion_geo.assets import access_measures, coverage, e2sfca, nearest_assets, validate_assets
+from inclusion_geo.assets import (
+    access_measures,
+    coverage,
+    covered_areas,
+    e2sfca,
+    nearest_assets,
+    validate_assets,
+)
 
 IDX = pd.Index(["E01000001", "E01000002", "E01000003"], name="lsoa11cd")
 
@@ -133,3 +140,19 @@ def test_assets_outside_can_be_dropped():
     assert kept["name"].tolist() == ["Lib A", "Hall", "Cafe"]
     with pytest.raises(InclusionGeoError, match="outside="):
         validate_assets(assets(), outside="maybe")
+
+
+def test_covered_areas_auto_all_and_named(demo):
+    areas = demo.areas.assign(lad=np.where(demo.areas["ward_code"] <= "X05000010", "A", "B"))
+    inside_a = gpd.sjoin(demo.assets, areas[areas["lad"] == "A"][["geometry"]], predicate="within")
+    only_a = demo.assets.loc[inside_a.index.unique()]
+    auto = covered_areas(areas, only_a, by="lad")
+    assert auto.to_numpy().tolist() == (areas["lad"] == "A").tolist()
+    assert covered_areas(areas, only_a, by="lad", covers="all").all()
+    named = covered_areas(areas, only_a, by="lad", covers=["B", "Z"])  # Z: not in these areas
+    assert named.to_numpy().tolist() == (areas["lad"] == "B").tolist()
+    assert covered_areas(areas, only_a).all()  # the study area as a whole has assets
+    with pytest.raises(InclusionGeoError, match="covers="):
+        covered_areas(areas, only_a, covers="some")
+    with pytest.raises(InclusionGeoError, match="needs by="):
+        covered_areas(areas, only_a, covers=["A"])

@@ -45,6 +45,10 @@ def test_national_run_writes_per_authority_outputs_and_summaries(config, tmp_pat
     assert summaries["population"].sum() == pytest.approx(national["population"].sum())
     index = (out / "index.html").read_text()
     assert "Bradford" in index and "E08000032/map.html" in index
+    # the OSM extract is clipped to Leeds: elsewhere access is flagged as not measured
+    access = national.groupby("lad_code")["access_level"].agg(set)
+    assert access["E08000032"] == {"unknown"} == access["E08000033"]
+    assert "unknown" not in access["E08000035"]
 
 
 def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypatch):
@@ -68,9 +72,21 @@ def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypat
 
 
 def test_cli_routes_a_list_of_codes_to_the_national_run(config, tmp_path, capsys):
+    # declared: the asset list is complete for Leeds and for Bradford (trusted, though it holds
+    # no place in Bradford); Calderdale is not covered
+    text = config.read_text().replace('osm = "', 'covers = ["E08000035", "E08000032"]\nosm = "')
+    config.write_text(text)
     args = ["run", "--config", str(config), "--out", str(tmp_path / "cli"), "--workers", "1"]
     assert main(args) == 0
-    assert "3 authorities done, 0 failed" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "3 authorities done, 0 failed" in captured.out
+    assert "inside 1 of 3" in captured.err and "Calderdale" in captured.err
+    national = pd.read_csv(tmp_path / "cli" / "national_priority_areas.csv")
+    unknown = national.groupby("lad_code")["access_level"].agg(lambda s: s.eq("unknown").all())
+    assert unknown.to_dict() == {"E08000032": False, "E08000033": True, "E08000035": False}
+    config.write_text(text.replace('"E08000032"]', '"E08000099"]'))
+    assert main(args[:-2] + ["--out", str(tmp_path / "cli2")]) == 1
+    assert "E08000099" in capsys.readouterr().err
 
 
 def test_pages_written_in_worker_processes_match_one_process(config, tmp_path):

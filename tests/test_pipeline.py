@@ -1,3 +1,4 @@
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +16,32 @@ def test_every_area_ranked_once_and_every_ward_present(demo_result, demo):
     assert a["nearest_support"].notna().all()
     assert (a["data_label"] == "synthetic demo data").all()
     assert a.crs.to_epsg() == 27700
+
+
+def test_groups_the_asset_list_does_not_cover_are_flagged_not_guessed(demo):
+    from inclusion_geo import run_stage_two_by
+
+    areas = demo.areas.assign(lad_code=np.where(demo.areas["ward_code"] <= "X05000010", "A", "B"))
+    inside = gpd.sjoin(
+        demo.assets, areas[areas["lad_code"] == "A"][["geometry"]], predicate="within"
+    )
+    only_a = demo.assets.loc[inside.index.unique()]
+    with pytest.warns(UserWarning, match=r"no support place .* inside 1 of 2 .*\(e.g. South\)"):
+        results = run_stage_two_by(
+            areas, demo.counts, only_a, by="lad_code", places={"A": "North", "B": "South"},
+            centroids=demo.centroids, permutations=99,
+        )  # fmt: skip
+    north, south = results["A"], results["B"]
+    assert north.areas["dist_any_m"].notna().all()
+    assert north.areas["access_level"].ne("unknown").all()
+    assert south.areas["dist_any_m"].isna().all() and south.areas["n_any_800m"].isna().all()
+    assert south.areas["access_level"].eq("unknown").all()
+    assert south.areas["priority_band"].isin([2, 3, 5]).all()  # risk alone
+    assert south.areas["nearest_support"].str.startswith("not measured").all()
+    assert np.isnan(south.coverage["share_covered"])
+    assert "not measured for" in south.summary() and "not measured" not in north.summary()
+    # risk, hotspots and local ranks are unaffected by the missing assets
+    assert south.areas["risk_rank"].min() == 1 and south.areas["gi_z"].notna().all()
 
 
 def test_the_result_says_where_its_time_went(demo_result):

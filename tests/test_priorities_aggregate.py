@@ -78,3 +78,14 @@ def test_demo_ward_table_is_complete(demo_result, demo):
     assert set(wards.index) == set(demo.wards.index)
     assert wards["population"].sum() == demo.counts["residents"].sum()
     assert wards["n_areas"].sum() == len(demo.areas)
+
+
+def test_unmeasured_access_is_unknown_and_banded_on_risk_alone():
+    a = areas()
+    a["dist_any_m"] = [np.nan, 300.0, np.nan, np.nan, 100.0]
+    out = priority_areas(a)
+    assert out.loc[["E01000001", "E01000003", "E01000004"], "access_level"].eq("unknown").all()
+    assert out.loc["E01000001", "priority_band"] == PRIORITY_MATRIX.loc["high", "fair"] == 2
+    assert out.loc["E01000004", "priority_band"] == 5
+    assert "access to digital support not measured" in out.loc["E01000001", "reason"]
+    assert "nearest digital support 300 m away" in out.loc["E01000002", "reason"]

@@ -28,6 +28,7 @@ __all__ = [
     "e2sfca",
     "coverage",
     "coverage_by",
+    "covered_areas",
     "select_sites",
     "DECAY_FUNCTIONS",
 ]
@@ -325,6 +326,47 @@ def coverage(
     return {key: float(value) for key, value in table.iloc[0].items()}
 
 
+def covered_areas(
+    areas: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    *,
+    by: str | None = None,
+    covers: str | Sequence[str] = "auto",
+) -> pd.Series:
+    """Which areas an asset list can measure access for (True) and which it does not cover.
+
+    An asset list is often complete for one place only (an OpenStreetMap extract clipped to a
+    borough, a council's own list): distances from elsewhere would be to the wrong places.
+    ``covers="auto"`` takes each group of areas (by the column ``by``, e.g. ``lad_code``; the
+    whole study area without it) as covered when at least one of ``assets`` lies inside it;
+    ``"all"`` trusts the list everywhere; a list of group codes names the groups it covers
+    (codes of groups not among ``areas`` are ignored).
+    """
+    if isinstance(covers, str) and covers not in ("auto", "all"):
+        raise InclusionGeoError(
+            f"covers={covers!r}; use 'auto', 'all' or a list of the {by or 'group'} codes the "
+            "asset list covers."
+        )
+    groups = pd.Series(0, index=areas.index) if by is None else areas[by]
+    if isinstance(covers, str) and covers == "all":
+        return pd.Series(True, index=areas.index, name="access_known")
+    if not isinstance(covers, str):
+        if by is None:
+            raise InclusionGeoError(
+                "covers as a list of codes needs by= (the column those codes are in)."
+            )
+        return pd.Series(
+            groups.isin(list(covers)).to_numpy(), index=areas.index, name="access_known"
+        )
+    import shapely
+
+    areas = to_bng(areas, what="areas")
+    points = to_bng(assets, what="assets").geometry.to_numpy()
+    _, hit = shapely.STRtree(areas.geometry.to_numpy()).query(points, predicate="intersects")
+    inside = set(groups.iloc[np.unique(hit)])
+    return pd.Series(groups.isin(inside).to_numpy(), index=areas.index, name="access_known")
+
+
 def coverage_by(
     access: pd.DataFrame,
     population: pd.Series,
@@ -336,15 +378,19 @@ def coverage_by(
 ) -> pd.DataFrame:
     """:func:`coverage` for each group of areas (by the column ``by`` of ``access``, e.g.
     ``lad_code``): one row per group with ``at_risk_population``, ``covered_population`` and
-    ``share_covered``."""
+    ``share_covered`` (NaN where at-risk areas have no measured distance)."""
     require_columns(access, [column, by], what="access")
     mask = at_risk.reindex(access.index).fillna(False).to_numpy(dtype=bool)
     pop = population.reindex(access.index).to_numpy(dtype=float)
-    covered = access[column].to_numpy() <= catchment_m
+    distance = access[column].to_numpy(dtype=float)
+    covered = distance <= catchment_m
     codes, labels = pd.factorize(access[by], sort=True)
     total = np.bincount(codes, weights=np.where(mask, pop, 0.0), minlength=len(labels))
     got = np.bincount(codes, weights=np.where(mask & covered, pop, 0.0), minlength=len(labels))
+    unmeasured = np.bincount(codes, weights=mask & np.isnan(distance), minlength=len(labels))
     share = np.divide(got, total, out=np.full(total.shape, np.nan), where=total > 0)
+    share[unmeasured > 0] = np.nan  # access not measured (the asset list does not cover them)
+    got[unmeasured > 0] = np.nan
     return pd.DataFrame(
         {"at_risk_population": total, "covered_population": got, "share_covered": share},
         index=pd.Index(labels, name=by),

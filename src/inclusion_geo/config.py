@@ -139,6 +139,12 @@ def load_config(path: str | Path) -> RunConfig:
             f"{path}: [assets] catchments_m = {list(catch)}; give [short, long] metres, short < long."
         )
     suitable = assets.get("suitable")
+    covers = (sources.get("assets") or {}).get("covers", "auto")
+    if not (covers in ("auto", "all") or (isinstance(covers, list) and covers)):
+        raise InclusionGeoError(
+            f"{path}: [sources.assets] covers = {covers!r}; give 'auto' (where a support place "
+            "lies inside an authority), 'all', or the list of authority codes the assets cover."
+        )
     workers = output.get("workers", 0)
     if not isinstance(workers, int) or workers < 0:
         raise InclusionGeoError(

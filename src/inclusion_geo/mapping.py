@@ -185,7 +185,7 @@ def _display(values: pd.Series) -> pd.Series:
             lambda v: "" if pd.isna(v) else (f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}")
         )
     if pd.api.types.is_integer_dtype(values):
-        return values.map(lambda v: f"{v:,}")
+        return values.map(lambda v: "" if pd.isna(v) else f"{v:,}")
     return values
 
 

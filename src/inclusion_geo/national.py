@@ -225,8 +225,17 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> tuple[d
         centroids=inputs.centroids.loc[areas.index], ward_boundaries=inputs.ward_boundaries,
         recipe=recipe, sources=inputs.sources, **stage_two_options(cfg),
     )  # fmt: skip
+    if isinstance(options["assets_cover"], list):
+        unknown = sorted(set(options["assets_cover"]) - set(names))
+        if unknown:
+            raise InclusionGeoError(
+                f"{cfg.path}: [sources.assets] covers names {unknown}, which are not local "
+                "authorities of [sources.area_lookup]."
+            )
+        options["assets_cover"] = [c for c in options["assets_cover"] if c in codes]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", UserWarning)  # said once for the run, not per authority
+        warnings.filterwarnings("default", "The asset list has no support place", UserWarning)
         try:
             if weights is not None and (weights.ids.get_indexer(areas.index) < 0).any():
                 weights = None  # the national weights miss areas scored nowhere: build afresh

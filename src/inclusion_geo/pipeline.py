@@ -162,6 +162,7 @@ def run_stage_two(
     seed: int = 0,
     sources: Mapping[str, str] | None = None,
     assets_outside: str = "keep",
+    assets_cover: str | Sequence[str] = "auto",
 ) -> StageTwoResult:
     """Run stage two on prepared frames.
 
@@ -194,6 +195,12 @@ def run_stage_two(
     assets_outside
         ``"keep"`` (default) assets beyond the boundary, which residents near it use, or
         ``"drop"`` them; either way a warning counts them.
+    assets_cover
+        Where the asset list is complete (see :func:`inclusion_geo.assets.covered_areas`):
+        ``"auto"`` (default) where at least one suitable asset lies inside the study area (in
+        :func:`run_stage_two_by`, inside each group), ``"all"``, or the group codes it covers.
+        Elsewhere access is not measured: distances are left empty, access is ``unknown``
+        and priorities rest on risk alone, with a warning.
 
     Returns
     -------
@@ -209,6 +216,7 @@ def run_stage_two(
         areas, counts, assets, centroids=centroids, ward_boundaries=ward_boundaries, recipe=recipe,
         place=place, label=label, suitable=suitable, catchments_m=catchments_m, circuity=circuity,
         permutations=permutations, seed=seed, sources=sources, assets_outside=assets_outside,
+        assets_cover=assets_cover,
     )[None]  # fmt: skip
 
 
@@ -243,7 +251,7 @@ def _run(
     areas, counts, assets, *, centroids=None, ward_boundaries=None, recipe=None,
     place="the study area", label="", suitable=DEFAULT_SUITABLE, catchments_m=(800.0, 1600.0),
     circuity=1.0, permutations=999, seed=0, sources=None, assets_outside="keep", by=None,
-    places=None, weights=None,
+    places=None, weights=None, assets_cover="auto",
 ) -> dict:  # fmt: skip
     import warnings
 
@@ -309,15 +317,14 @@ def _run(
         morans = _hotspots.global_moran(risk, weights_of, permutations=permutations, seed=seed)
     short_m, long_m = catchments_m
     with timer("access"):
+        support = assets[assets["category"].isin(suitable_list)]
+        known = _assets.covered_areas(areas, support, by=by, covers=assets_cover)
         access = _assets.access_measures(
-            centroids, assets, suitable=suitable_list, catchments_m=catchments_m, circuity=circuity
-        )
-        supply = _assets.e2sfca(
-            centroids,
-            counts["residents"],
-            assets[assets["category"].isin(suitable_list)],
-            max_cost=long_m,
+            centroids, assets, suitable=suitable_list, catchments_m=catchments_m,
             circuity=circuity,
+        )  # fmt: skip
+        supply = _assets.e2sfca(
+            centroids, counts["residents"], support, max_cost=long_m, circuity=circuity
         )
         nearest = _assets.nearest_assets(
             centroids, assets, k=3, categories=suitable_list, circuity=circuity
@@ -327,6 +334,11 @@ def _run(
             len(centroids), -1
         )  # nearest_assets gives k rows per area, in the areas' order
         nearest_text = pd.Series(["; ".join(row) for row in labels], index=centroids.index)
+        if not known.all():
+            access, supply, nearest_text = _unmeasured(
+                access, supply, nearest_text, known, areas, by, names_of, suitable_list
+            )
+
     with timer("explain and prioritise"):
         table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
         table["population"] = counts["residents"].astype("int64")
@@ -407,6 +419,36 @@ def _run(
     for result in results.values():
         result.timings.update(timer.times)  # one pass: the same figures for every group
     return results
+
+
+def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitable):
+    """Blank the access measures where the asset list does not cover the area, and say so."""
+    import warnings
+
+    unknown = ~known.to_numpy()
+    counts = [c for c in access.columns if c.startswith("n_")]
+    access = access.astype({c: "Int64" for c in counts})
+    access.loc[unknown] = np.nan
+    supply = supply.copy()
+    supply[unknown] = np.nan
+    nearest_text = nearest_text.copy()
+    nearest_text[unknown] = "not measured: the asset list does not cover this area"
+    where = (
+        names_of[None]
+        if by is None
+        else f"{areas.loc[unknown, by].nunique()} of {areas[by].nunique()} groups by {by} (e.g. "
+        + ", ".join(names_of[g] for g in sorted(areas.loc[unknown, by].unique())[:3])
+        + ")"
+    )
+    warnings.warn(
+        f"The asset list has no support place ({', '.join(suitable)}) inside {where}: access "
+        "there is not measured and priorities rest on risk alone. Add assets that cover them, "
+        "or, if the list is complete there, say so with assets_cover= ([sources.assets] covers "
+        "in a config).",
+        UserWarning,
+        stacklevel=4,
+    )
+    return access, supply, nearest_text
 
 
 def _split(frame: pd.DataFrame, by: str | None) -> dict:

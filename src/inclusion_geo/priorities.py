@@ -3,19 +3,21 @@
 Risk and access are each put into three plain levels, and a documented matrix turns the pair into
 a priority band from 1 (act first) to 5:
 
-==============  ============  ============  ============
-risk \\ access   poor          fair          good
-==============  ============  ============  ============
-high            1             2             3
-medium          2             3             4
-low             4             5             5
-==============  ============  ============  ============
+==============  ============  ============  ============  ============
+risk \\ access   poor          fair          good          unknown
+==============  ============  ============  ============  ============
+high            1             2             3             2
+medium          2             3             4             3
+low             4             5             5             5
+==============  ============  ============  ============  ============
 
 * **risk** is *high* for areas in the top two deciles of the index, or in the top three deciles and
   a statistically significant hot spot (95 % or more); *medium* for deciles 3 to 5 or any hot spot;
   *low* otherwise.
 * **access** is *good* when a suitable asset is within the short catchment (800 m by default),
-  *fair* within the long catchment (1,600 m), *poor* beyond it.
+  *fair* within the long catchment (1,600 m), *poor* beyond it, and *unknown* where the asset
+  list does not cover the area (no distance was measured): those areas are banded on risk
+  alone, as if access were fair, and their reason says so.
 
 Areas are ranked by band, then by index (highest first), then by population.
 """
@@ -30,9 +32,9 @@ from ._validate import require_columns
 __all__ = ["PRIORITY_MATRIX", "risk_level", "access_level", "priority_areas"]
 
 PRIORITY_MATRIX = pd.DataFrame(
-    [[1, 2, 3], [2, 3, 4], [4, 5, 5]],
+    [[1, 2, 3, 2], [2, 3, 4, 3], [4, 5, 5, 5]],
     index=pd.Index(["high", "medium", "low"], name="risk"),
-    columns=pd.Index(["poor", "fair", "good"], name="access"),
+    columns=pd.Index(["poor", "fair", "good", "unknown"], name="access"),
 )
 BAND_LABELS = {
     1: "1 - high risk, support far",
@@ -58,9 +60,12 @@ def risk_level(risk_decile: pd.Series, hotspot_class: pd.Series) -> pd.Series:
 def access_level(
     distance_m: pd.Series, *, short_m: float = 800.0, long_m: float = 1600.0
 ) -> pd.Series:
-    """``good`` / ``fair`` / ``poor`` from the distance to the nearest suitable asset."""
+    """``good`` / ``fair`` / ``poor`` from the distance to the nearest suitable asset;
+    ``unknown`` where no distance was measured."""
     level = np.select(
-        [distance_m <= short_m, distance_m <= long_m], ["good", "fair"], default="poor"
+        [distance_m.isna(), distance_m <= short_m, distance_m <= long_m],
+        ["unknown", "good", "fair"],
+        default="poor",
     )
     return pd.Series(level, index=distance_m.index, name="access_level")
 
@@ -124,9 +129,13 @@ def priority_areas(
 
 def _reason(risk: str, decile: int, hotspot: str, dist: float, access: str, barriers: str) -> str:
     hot = "" if hotspot == "Not significant" else f", {hotspot.lower()}"
-    where = f"{dist / 1000:.1f} km" if dist >= 1000 else f"{dist:.0f} m"
     lead = f"{risk.capitalize()} risk (decile {int(decile)}{hot})"
+    if access == "unknown":
+        support = "access to digital support not measured (the asset list does not cover this area)"
+    else:
+        where = f"{dist / 1000:.1f} km" if dist >= 1000 else f"{dist:.0f} m"
+        support = f"nearest digital support {where} away ({access} access)"
     tail = (
         f"; barriers: {barriers}" if barriers and barriers != "no single barrier stands out" else ""
     )
-    return f"{lead}; nearest digital support {where} away ({access} access){tail}."
+    return f"{lead}; {support}{tail}."

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ._errors import InclusionGeoError
@@ -106,7 +107,6 @@ def summary_text(result: StageTwoResult) -> str:
     a, w = result.areas, result.wards
     n_hot = int(a["hotspot_class"].str.startswith("Hot spot").sum())
     top = a[a["priority_band"] <= 2]
-    cov = result.coverage
     moran = result.global_moran
     lines = [
         f"# {result.title}",
@@ -117,9 +117,7 @@ def summary_text(result: StageTwoResult) -> str:
         f"{n_hot} areas are significant hot spots of risk (Gi*, FDR-controlled).",
         f"- {len(top)} priority areas (bands 1-2: high risk and/or support far away), home to "
         f"{int(top['population'].sum()):,} residents.",
-        f"- {100 * cov['share_covered']:.0f}% of residents of the most at-risk areas (deciles 1-2) live "
-        f"within {result.settings['catchments_m'][1]:g} m of digital-inclusion support "
-        f"({', '.join(c.replace('_', ' ') for c in result.settings['suitable'])}).",
+        _coverage_line(result),
         f"- Spatial weights: {result.weights.report}",
         "",
         "## First ten priority areas",
@@ -149,6 +147,23 @@ def summary_text(result: StageTwoResult) -> str:
     if result.label:
         lines += ["", f"_All figures are {result.label}: not real places._"]
     return "\n".join(lines) + "\n"
+
+
+def _coverage_line(result: StageTwoResult) -> str:
+    support = ", ".join(c.replace("_", " ") for c in result.settings["suitable"])
+    share = result.coverage["share_covered"]
+    if result.areas["access_level"].eq("unknown").any():
+        n = int(result.areas["access_level"].eq("unknown").sum())
+        return (
+            f"- Access to support ({support}) is not measured for {n} of {len(result.areas)} "
+            "areas: the asset list does not cover them, so their priorities rest on risk alone."
+        )
+    if np.isnan(share):
+        return "- No areas are in risk deciles 1-2, so no coverage share is given."
+    return (
+        f"- {100 * share:.0f}% of residents of the most at-risk areas (deciles 1-2) live within "
+        f"{result.settings['catchments_m'][1]:g} m of digital-inclusion support ({support})."
+    )
 
 
 MAX_AREAS_PER_PAGE = 5_000

@@ -367,8 +367,18 @@ def resolve_recipe(cfg: RunConfig, counts: pd.DataFrame) -> tuple[Recipe, list[s
 
 def stage_two_options(cfg: RunConfig) -> dict:
     """The :func:`run_stage_two` settings a config gives: support categories, catchments,
-    circuity, permutations and seed."""
+    circuity, permutations, seed and where the assets are complete."""
+    covers = (cfg.source("assets", required=False) or {}).get("covers", "auto")
+    if isinstance(covers, list) and not cfg.many:
+        if cfg.area_codes[0] not in covers:
+            raise InclusionGeoError(
+                f"{cfg.path}: [sources.assets] covers = {covers} does not include "
+                f"{cfg.area_codes[0]}, so access could not be measured there; add it, or give "
+                "assets that cover it."
+            )
+        covers = "all"
     return {
+        "assets_cover": covers,
         "suitable": cfg.suitable if cfg.suitable is not None else DEFAULT_SUITABLE,
         "catchments_m": cfg.catchments_m,
         "circuity": cfg.circuity,
