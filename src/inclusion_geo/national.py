@@ -24,7 +24,7 @@ from ._errors import InclusionGeoError
 from .config import RunConfig, load_config
 from .hotspots import build_weights, local_statistics
 from .indicators import compute_indicators
-from .pipeline import run_stage_two_by
+from .pipeline import run_stage_two_by, warn_unmeasured
 from .report import check_out_dir, priority_table, staged_output, write_outputs
 from .runner import load_inputs, resolve_recipe, stage_two_options
 from .scoring import score
@@ -52,10 +52,13 @@ def extent(population: pd.Series, national_percentile: pd.Series) -> float:
 
     ``national_percentile`` is each area's position from the top (0 = most at risk, 100 = least).
     """
-    p = national_percentile.to_numpy(dtype=float)
-    weight = np.where(p <= 10, 1.0, np.where(p <= 30, 0.95 - 0.9 * (p - 10) / 20, 0.0))
     pop = population.to_numpy(dtype=float)
-    return float((weight * pop).sum() / pop.sum())
+    return float((_extent_weight(national_percentile) * pop).sum() / pop.sum())
+
+
+def _extent_weight(national_percentile: pd.Series) -> np.ndarray:
+    p = national_percentile.to_numpy(dtype=float)
+    return np.where(p <= 10, 1.0, np.where(p <= 30, 0.95 - 0.9 * (p - 10) / 20, 0.0))
 
 
 def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.DataFrame:
@@ -63,20 +66,30 @@ def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.D
     national scores ``national_risk_index``, ``national_decile``, ``national_percentile``:
     population-weighted average score and its rank (1 = most at risk), the share of areas and of
     residents in the national top decile, and the extent."""
-    rows = {}
-    for code, part in areas.groupby("lad_code"):
-        pop = part["population"].astype(float)
-        top = part["national_decile"] == 1
-        rows[code] = {
-            "n_areas": len(part),
-            "population": float(pop.sum()),
-            "average_score": float((part["national_risk_index"] * pop).sum() / pop.sum()),
-            "pct_areas_top_decile": 100.0 * float(top.mean()),
-            "pct_population_top_decile": 100.0 * float(pop[top].sum() / pop.sum()),
-            "extent": extent(pop, part["national_percentile"]),
+    pop = areas["population"].astype(float)
+    top = areas["national_decile"].eq(1)
+    parts = pd.DataFrame(
+        {
+            "n_areas": 1,
+            "population": pop,
+            "weighted_score": areas["national_risk_index"] * pop,
+            "top": top.astype(float),
+            "top_population": pop.where(top, 0.0),
+            "extent_population": _extent_weight(areas["national_percentile"]) * pop,
+            "lad_code": areas["lad_code"],
         }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "lad_code"
+    ).groupby("lad_code")
+    sums = parts.sum()
+    out = pd.DataFrame(
+        {
+            "n_areas": sums["n_areas"].astype(int),
+            "population": sums["population"],
+            "average_score": sums["weighted_score"] / sums["population"],
+            "pct_areas_top_decile": 100.0 * sums["top"] / sums["n_areas"],
+            "pct_population_top_decile": 100.0 * sums["top_population"] / sums["population"],
+            "extent": sums["extent_population"] / sums["population"],
+        }
+    )
     out["average_score_rank"] = out["average_score"].rank(ascending=False, method="min").astype(int)
     out["extent_rank"] = out["extent"].rank(ascending=False, method="min").astype(int)
     if names is not None:
@@ -234,8 +247,7 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> tuple[d
             )
         options["assets_cover"] = [c for c in options["assets_cover"] if c in codes]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # said once for the run, not per authority
-        warnings.filterwarnings("default", "The asset list has no support place", UserWarning)
+        warnings.simplefilter("ignore", UserWarning)  # said once for the run, below
         try:
             if weights is not None and (weights.ids.get_indexer(areas.index) < 0).any():
                 weights = None  # the national weights miss areas scored nowhere: build afresh
@@ -243,24 +255,38 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> tuple[d
                 areas, inputs.counts.loc[areas.index], inputs.assets, by="lad_code",
                 places={c: names.get(c, c) for c in codes}, weights=weights, **options,
             )  # fmt: skip
-            return results, dict(next(iter(results.values())).timings)
+            stages = dict(next(iter(results.values())).timings)
         except (InclusionGeoError, ValueError) as exc:
             log.warning("one pass over all authorities failed (%s); running each alone", exc)
-        results = {}
-        for code in codes:
-            part = areas[areas["lad_code"] == code]
-            try:
-                results.update(
-                    run_stage_two_by(
-                        part, inputs.counts.loc[part.index], inputs.assets, by="lad_code",
-                        places={code: names.get(code, code)},
-                        **(options | {"centroids": inputs.centroids.loc[part.index]}),
-                    )
-                )  # fmt: skip
-            except (InclusionGeoError, ValueError) as exc:
-                failed[code] = str(exc)
-        stages = pd.DataFrame([r.timings for r in results.values()]).sum().to_dict()
-        return results, stages
+            results, stages = _each_alone(inputs, areas, codes, names, failed, options)
+    uncovered = [
+        names.get(code, code)
+        for code, result in results.items()
+        if result.areas["access_level"].eq("unknown").all()
+    ]
+    if uncovered:
+        where = f"{len(uncovered)} of {len(results)} authorities (e.g. {', '.join(uncovered[:3])})"
+        warn_unmeasured(where, options["suitable"], stacklevel=3)
+    return results, stages
+
+
+def _each_alone(inputs, areas, codes, names, failed, options) -> tuple[dict, dict]:
+    """Each authority on its own; one that fails is recorded in ``failed``."""
+    results = {}
+    for code in codes:
+        part = areas[areas["lad_code"] == code]
+        try:
+            results.update(
+                run_stage_two_by(
+                    part, inputs.counts.loc[part.index], inputs.assets, by="lad_code",
+                    places={code: names.get(code, code)},
+                    **(options | {"centroids": inputs.centroids.loc[part.index]}),
+                )
+            )  # fmt: skip
+        except (InclusionGeoError, ValueError) as exc:
+            failed[code] = str(exc)
+    stages = pd.DataFrame([r.timings for r in results.values()]).sum().to_dict()
+    return results, stages
 
 
 def _workers(cfg: RunConfig) -> int:

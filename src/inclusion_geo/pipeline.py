@@ -421,10 +421,22 @@ def _run(
     return results
 
 
-def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitable):
-    """Blank the access measures where the asset list does not cover the area, and say so."""
+def warn_unmeasured(where: str, suitable: Sequence[str], *, stacklevel: int = 2) -> None:
+    """Warn that access is not measured ``where`` (the asset list does not cover it)."""
     import warnings
 
+    warnings.warn(
+        f"The asset list has no support place ({', '.join(suitable)}) inside {where}: access "
+        "there is not measured and priorities rest on risk alone. Add assets that cover them, "
+        "or, if the list is complete there, say so with assets_cover= ([sources.assets] covers "
+        "in a config).",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitable):
+    """Blank the access measures where the asset list does not cover the area, and say so."""
     unknown = ~known.to_numpy()
     counts = [c for c in access.columns if c.startswith("n_")]
     access = access.astype({c: "Int64" for c in counts})
@@ -440,14 +452,7 @@ def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitab
         + ", ".join(names_of[g] for g in sorted(areas.loc[unknown, by].unique())[:3])
         + ")"
     )
-    warnings.warn(
-        f"The asset list has no support place ({', '.join(suitable)}) inside {where}: access "
-        "there is not measured and priorities rest on risk alone. Add assets that cover them, "
-        "or, if the list is complete there, say so with assets_cover= ([sources.assets] covers "
-        "in a config).",
-        UserWarning,
-        stacklevel=4,
-    )
+    warn_unmeasured(where, suitable, stacklevel=5)
     return access, supply, nearest_text
 
 
