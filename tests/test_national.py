@@ -49,6 +49,12 @@ def test_national_run_writes_per_authority_outputs_and_summaries(config, tmp_pat
     access = national.groupby("lad_code")["access_level"].agg(set)
     assert access["E08000032"] == {"unknown"} == access["E08000033"]
     assert "unknown" not in access["E08000035"]
+    measured = summaries["pct_areas_access_measured"].to_dict()
+    assert measured == {"E08000032": 0.0, "E08000033": 0.0, "E08000035": 100.0}
+    assert "not measured" in index and "national_priority_areas.csv" in index
+    assert (
+        "not measured in 2 authorities (Bradford, Calderdale)" in (out / "summary.md").read_text()
+    )
 
 
 def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypatch):

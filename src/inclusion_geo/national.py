@@ -65,7 +65,8 @@ def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.D
     """Local authority summaries from areas carrying ``lad_code``, ``population`` and the
     national scores ``national_risk_index``, ``national_decile``, ``national_percentile``:
     population-weighted average score and its rank (1 = most at risk), the share of areas and of
-    residents in the national top decile, and the extent."""
+    residents in the national top decile, and the extent; with ``access_level``, the share of
+    areas whose access to support was measured (see :func:`inclusion_geo.assets.covered_areas`)."""
     pop = areas["population"].astype(float)
     top = areas["national_decile"].eq(1)
     parts = pd.DataFrame(
@@ -76,6 +77,7 @@ def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.D
             "top": top.astype(float),
             "top_population": pop.where(top, 0.0),
             "extent_population": _extent_weight(areas["national_percentile"]) * pop,
+            "measured": areas["access_level"].ne("unknown") if "access_level" in areas else 1,
             "lad_code": areas["lad_code"],
         }
     ).groupby("lad_code")
@@ -90,6 +92,8 @@ def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.D
             "extent": sums["extent_population"] / sums["population"],
         }
     )
+    if "access_level" in areas:
+        out["pct_areas_access_measured"] = 100.0 * sums["measured"] / sums["n_areas"]
     out["average_score_rank"] = out["average_score"].rank(ascending=False, method="min").astype(int)
     out["extent_rank"] = out["extent"].rank(ascending=False, method="min").astype(int)
     if names is not None:
@@ -340,6 +344,13 @@ def _pages(job: tuple) -> tuple[str, pd.DataFrame | str]:
     return code, table
 
 
+def _measured(row: pd.Series) -> str:
+    share = row.get("pct_areas_access_measured", 100.0)
+    return (
+        "measured" if share >= 100.0 else "not measured" if share == 0 else f"{share:.0f}% of areas"
+    )
+
+
 def _write_index(
     folder: Path, cfg: RunConfig, summaries: pd.DataFrame, failed: dict, dropped: list
 ) -> None:
@@ -347,7 +358,8 @@ def _write_index(
         f"<tr><td>{int(r['average_score_rank'])}</td><td><a href='{html.escape(code)}/map.html'>"
         f"{html.escape(str(r.get('name', code)))}</a></td><td>{html.escape(code)}</td>"
         f"<td>{r['average_score']:.2f}</td><td>{r['pct_population_top_decile']:.0f}%</td>"
-        f"<td>{r['extent']:.2f}</td><td><a href='{html.escape(code)}/summary.md'>summary</a></td></tr>"
+        f"<td>{r['extent']:.2f}</td><td>{_measured(r)}</td>"
+        f"<td><a href='{html.escape(code)}/summary.md'>summary</a></td></tr>"
         for code, r in summaries.iterrows()
     )
     fails = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in failed.items())
@@ -364,10 +376,12 @@ def _write_index(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + title + "</title>"
         "<style>body{font:14px sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}</style></head>"
         f"<body><h1>{title}</h1>{scope}{note}<table><tr><th>rank</th><th>authority</th><th>code</th>"
-        "<th>average score</th><th>residents in national top decile</th><th>extent</th><th></th></tr>"
+        "<th>average score</th><th>residents in national top decile</th><th>extent</th>"
+        "<th>access to support</th><th></th></tr>"
         f"{rows}</table>"
         + (f"<h2>Failed</h2><ul>{fails}</ul>" if fails else "")
-        + "</body></html>",
+        + "<p>Tables: <a href='national_priority_areas.csv'>every area, ranked across the run</a>"
+        " &middot; <a href='local_authorities.csv'>authority summaries</a></p>" + "</body></html>",
         encoding="utf-8",
     )
     lines = [
@@ -377,4 +391,13 @@ def _write_index(
         "",
     ]
     lines += [f"- failed {k}: {v}" for k, v in failed.items()]
+    unmeasured = summaries.index[summaries.get("pct_areas_access_measured", 100.0) < 100.0]
+    if len(unmeasured):
+        named = ", ".join(str(summaries.loc[c].get("name", c)) for c in unmeasured[:10])
+        more = f" and {len(unmeasured) - 10} more" if len(unmeasured) > 10 else ""
+        lines += [
+            "",
+            f"Access to support was not measured in {len(unmeasured)} authorities ({named}{more}): "
+            "the asset list does not cover them, so their priorities rest on risk alone.",
+        ]
     (folder / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
