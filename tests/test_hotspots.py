@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from inclusion_geo._errors import DataQualityError
+from inclusion_geo._errors import DataQualityError, InclusionGeoError
 from inclusion_geo.hotspots import (
     benjamini_hochberg,
     build_weights,
@@ -141,6 +141,11 @@ def test_bad_inputs(demo):
         local_statistics(y, w)
     with pytest.raises(DataQualityError, match="at least three"):
         build_weights(grid(1))
+    y = demo.counts["imd_score"]
+    with pytest.raises(InclusionGeoError, match="repeated area codes"):
+        local_statistics(pd.concat([y, y.iloc[:2]]), w)
+    with pytest.raises(InclusionGeoError, match="cover different areas"):
+        local_statistics(y.iloc[:-5], w)
 
 
 def test_split_weights_and_grouped_statistics_equal_each_group_alone():

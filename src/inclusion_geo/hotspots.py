@@ -363,6 +363,9 @@ def _groups(values, weights) -> tuple[pd.Index, list[tuple[np.ndarray, SpatialWe
             f"{values.name!r} is missing for {int(values.isna().sum())} area(s), e.g. "
             f"{values.index[values.isna()][:5].tolist()}; hotspot statistics need every value."
         )
+    if not values.index.is_unique:
+        dupes = values.index[values.index.duplicated()].unique()[:3].tolist()
+        raise InclusionGeoError(f"values has repeated area codes, e.g. {dupes}; give one per area.")
     ids = groups[next(iter(groups))].ids.append([w.ids for w in list(groups.values())[1:]])
     position = values.index.get_indexer(ids)
     extra = len(values) - int((position >= 0).sum())
