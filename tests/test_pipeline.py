@@ -42,6 +42,10 @@ def test_groups_the_asset_list_does_not_cover_are_flagged_not_guessed(demo):
     assert "not measured for" in south.summary() and "not measured" not in north.summary()
     # risk, hotspots and local ranks are unaffected by the missing assets
     assert south.areas["risk_rank"].min() == 1 and south.areas["gi_z"].notna().all()
+    with pytest.raises(InclusionGeoError, match="Pass candidates="):
+        south.select_sites(k=2)
+    picks = south.select_sites(k=2, candidates=demo.assets.iloc[:10])
+    assert 1 <= len(picks) <= 2
 
 
 def test_the_result_says_where_its_time_went(demo_result):

@@ -123,6 +123,14 @@ class StageTwoResult:
         from .assets import select_sites
 
         areas = self.areas
+        unknown = int(areas["access_level"].eq("unknown").sum())
+        if unknown and (candidates is None or exclude_covered):
+            raise InclusionGeoError(
+                f"The asset list does not cover {unknown} of the {len(areas)} areas of "
+                f"{self.place}, so its places cannot be the candidates there and whether residents "
+                "are already covered is unknown. Pass candidates= (e.g. council buildings) and "
+                "leave exclude_covered off, or run with assets that cover the area."
+            )
         demand = areas["population"].where(areas["priority_band"] <= max_band, 0)
         suitable = self.assets[self.assets["category"].isin(self.settings["suitable"])]
         long_m = self.settings["catchments_m"][1]
