@@ -73,6 +73,11 @@ def test_one_failing_authority_does_not_stop_the_run(config, tmp_path, monkeypat
         run = run_national(config, tmp_path / "out", progress=False)
     assert run.failed == {"E08000033": "Calderdale: census rows missing (simulated)"}
     assert sorted(run.succeeded) == ["E08000032", "E08000035"]
+    assert (
+        "E08000033 (Calderdale): Calderdale: census rows missing"
+        in (run.out_dir / "summary.md").read_text()
+    )
+    assert run.label("E08000033") == "E08000033 (Calderdale)"
     assert "census rows missing" in (run.out_dir / "index.html").read_text()
     assert not (run.out_dir / "E08000033").exists()
 

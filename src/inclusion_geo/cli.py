@@ -126,7 +126,7 @@ def _run_many(cfg, out, caught, start) -> int:
         f"{cfg.area_name}: {len(run.succeeded)} authorities done, {len(run.failed)} failed, in {time.perf_counter() - start:.1f} s"
     )
     for code, reason in run.failed.items():
-        print(f"  failed {code}: {reason}")
+        print(f"  failed {run.label(code)}: {reason}")
     print(f"Wrote: {run.out_dir / 'index.html'}")
     print(f"       {run.out_dir / 'national_priority_areas.csv'}")
     print(f"       {run.out_dir / 'local_authorities.csv'}")

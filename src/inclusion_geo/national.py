@@ -44,6 +44,12 @@ class NationalRun:
     summaries: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
     workers: int = 1
+    names: dict[str, str] = field(default_factory=dict)
+
+    def label(self, code: str) -> str:
+        """``"E06000053 (Isles of Scilly)"``: an authority's code and, where known, its name."""
+        name = self.names.get(code)
+        return f"{code} ({name})" if name and name != code else code
 
 
 def extent(population: pd.Series, national_percentile: pd.Series) -> float:
@@ -197,7 +203,7 @@ def run_national(
         if not succeeded:
             raise InclusionGeoError(
                 "Every authority failed: "
-                + "; ".join(f"{k}: {v}" for k, v in list(failed.items())[:3])
+                + "; ".join(f"{k} ({names.get(k, k)}): {v}" for k, v in list(failed.items())[:3])
             )
         all_areas = pd.concat(tables)
         all_areas = all_areas.sort_values(["national_rank"])
@@ -206,11 +212,12 @@ def run_national(
         summaries = la_summaries(all_areas, names=pd.Series(names))
         timings["roll-ups"] = time.perf_counter() - t
         summaries.round(4).to_csv(tmp / "local_authorities.csv")
-        _write_index(tmp, cfg, summaries, failed, dropped)
+        failed_named = {f"{c} ({names[c]})" if c in names else c: v for c, v in failed.items()}
+        _write_index(tmp, cfg, summaries, failed_named, dropped)
     timings["total"] = time.perf_counter() - start
     return NationalRun(
         out_dir=out, succeeded=succeeded, failed=failed, summaries=summaries, timings=timings,
-        workers=_workers(cfg),
+        workers=_workers(cfg), names={c: names.get(c, c) for c in codes},
     )  # fmt: skip
 
 
