@@ -139,6 +139,14 @@ def test_config_errors_name_the_key_and_file(config, tmp_path):
     bad.write_text(data + "\n[colours]\nx = 1\n")
     with pytest.raises(InclusionGeoError, match="unknown section"):
         load_config(bad)
+    osm = 'osm = "'
+    bad.write_text(data.replace(osm, 'covers = "some"\n' + osm))
+    with pytest.raises(InclusionGeoError, match=r"\[sources.assets\] covers = 'some'"):
+        load_config(bad)
+    bad.write_text(data.replace(osm, 'covers = ["E08000032"]\n' + osm))
+    with pytest.raises(InclusionGeoError, match="does not include E08000035"):
+        with pytest.warns(UserWarning):
+            run_config(bad)
 
 
 def test_same_config_on_national_boundaries(config, shared_data, tmp_path):
