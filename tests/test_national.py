@@ -206,3 +206,32 @@ def test_england_and_wales_together(shared_data, tmp_path):
     national = pd.read_csv(run.out_dir / "national_priority_areas.csv")
     assert set(national["lad_name"]) == {"Swansea", "Leeds"}
     assert national.loc[national["lad_code"] == "W06000011", "national_decile"].between(1, 10).all()
+
+
+def test_pages_finish_in_process_if_a_worker_dies(config, tmp_path, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    import inclusion_geo.national as national
+
+    class DyingPool:  # stands in for a pool whose worker is killed after the first page
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def map(self, fn, jobs, chunksize=1):
+            yield fn(jobs[0])
+            raise BrokenProcessPool("a worker was killed (simulated)")
+
+    monkeypatch.setattr(national, "ProcessPoolExecutor", DyingPool)
+    with pytest.warns(UserWarning) as caught:
+        run = run_national(config, tmp_path / "out", progress=False, workers=2)
+    assert sorted(run.succeeded) == sorted(CODES) and run.failed == {}
+    assert any(
+        "writing the other 2 authorities' pages in this process" in str(w.message) for w in caught
+    )
+    assert all((run.out_dir / code / "map.html").exists() for code in CODES)

@@ -320,17 +320,33 @@ def _page_job(cfg, result, code, name, dropped, national_cols, folder: Path) -> 
 def _write_pages(jobs: list[tuple], *, workers: int, show: bool):
     """Write every authority's pages, in ``workers`` processes (pages are independent), with a
     progress bar; yields ``(code, rows of the national table)``, or ``(code, why it failed)``."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from tqdm import tqdm
 
-    bar = dict(total=len(jobs), desc="local authorities", disable=not show, file=sys.stderr)
-    if workers <= 1 or len(jobs) <= 1:
-        yield from tqdm(map(_pages, jobs), **bar)
-        return
-    # "spawn" everywhere: forking a process that holds Arrow/BLAS threads can deadlock
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        chunk = max(1, len(jobs) // (8 * workers))
-        yield from tqdm(pool.map(_pages, jobs, chunksize=chunk), **bar)
+    with tqdm(total=len(jobs), desc="local authorities", disable=not show, file=sys.stderr) as bar:
+        done = 0
+        if workers > 1 and len(jobs) > 1:
+            # "spawn" everywhere: forking a process that holds Arrow/BLAS threads can deadlock
+            context = multiprocessing.get_context("spawn")
+            try:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                    chunk = max(1, len(jobs) // (8 * workers))
+                    for item in pool.map(_pages, jobs, chunksize=chunk):
+                        done += 1
+                        bar.update()
+                        yield item
+            except BrokenProcessPool as exc:  # a worker died (e.g. out of memory)
+                warnings.warn(
+                    f"A page-writing process stopped ({exc}); writing the other "
+                    f"{len(jobs) - done} authorities' pages in this process. Set [output] "
+                    "workers = 1 to avoid the pool.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        for job in jobs[done:]:
+            bar.update()
+            yield _pages(job)
 
 
 def _pages(job: tuple) -> tuple[str, pd.DataFrame | str]:
