@@ -153,26 +153,37 @@ def test_extent_and_summaries_by_hand():
     assert s.loc["A", "average_score_rank"] == 1
 
 
-def test_an_nhs_area_that_spans_two_authorities(shared_data, tmp_path):
-    """[area] code names a CCG through [sources.group_lookup]: its areas in Bradford and in
-    Craven (North Yorkshire) are run together, each authority scored within itself."""
-    ccg = "Lower_Layer_Super_Output_Area_(2011)_to_Clinical_Commissioning_Group_to_Local_Authority_District_(April_2021)_Lookup_in_England.csv"
+def england_wales_config(
+    shared_data, path, *, code, name="England and Wales", before_centroids=""
+) -> Path:
+    """examples/england_wales.toml pointed at the shared data, for ``code`` (a TOML value),
+    with 99 permutations and ``before_centroids`` inserted as extra sources."""
     text = (
         (REPO / "examples" / "england_wales.toml")
         .read_text()
         .replace("../../shared/data", str(shared_data))
         .replace('recipe = "recipes/', f'recipe = "{REPO / "examples" / "recipes"}/')
-        .replace('code = "all"', 'code = "E38000232"')
-        .replace('name = "England and Wales"', 'name = "NHS Bradford District and Craven CCG"')
+        .replace('code = "all"', f"code = {code}")
+        .replace('name = "England and Wales"', f'name = "{name}"')
         .replace("permutations = 999", "permutations = 99")
-        .replace(
-            "[sources.centroids]",
-            f'[sources.group_lookup]\npath = "{shared_data}/ons-lookups/{ccg}"\n'
-            'target = "ccg21cd"\n\n[sources.centroids]',
-        )
+        .replace("[sources.centroids]", before_centroids + "[sources.centroids]")
     )
-    config = tmp_path / "ccg.toml"
-    config.write_text(text)
+    path.write_text(text)
+    return path
+
+
+def test_an_nhs_area_that_spans_two_authorities(shared_data, tmp_path):
+    """[area] code names a CCG through [sources.group_lookup]: its areas in Bradford and in
+    Craven (North Yorkshire) are run together, each authority scored within itself."""
+    ccg = "Lower_Layer_Super_Output_Area_(2011)_to_Clinical_Commissioning_Group_to_Local_Authority_District_(April_2021)_Lookup_in_England.csv"
+    config = england_wales_config(
+        shared_data,
+        tmp_path / "ccg.toml",
+        code='"E38000232"',
+        name="NHS Bradford District and Craven CCG",
+        before_centroids=f'[sources.group_lookup]\npath = "{shared_data}/ons-lookups/{ccg}"\n'
+        'target = "ccg21cd"\n\n',
+    )
     with pytest.warns(UserWarning):
         run = run_national(config, tmp_path / "out", progress=False, workers=1)
     assert sorted(run.succeeded) == ["E07000163", "E08000032"]  # Craven, Bradford
@@ -190,16 +201,9 @@ def test_an_nhs_area_that_spans_two_authorities(shared_data, tmp_path):
 
 def test_england_and_wales_together(shared_data, tmp_path):
     """Welsh and English authorities in one run, on the composite UK IMD's English scale."""
-    text = (
-        (REPO / "examples" / "england_wales.toml")
-        .read_text()
-        .replace("../../shared/data", str(shared_data))
-        .replace('recipe = "recipes/', f'recipe = "{REPO / "examples" / "recipes"}/')
-        .replace('code = "all"', 'code = ["W06000011", "E08000035"]')
-        .replace("permutations = 999", "permutations = 99")
+    config = england_wales_config(
+        shared_data, tmp_path / "ew.toml", code='["W06000011", "E08000035"]'
     )
-    config = tmp_path / "ew.toml"
-    config.write_text(text)
     with pytest.warns(UserWarning):
         run = run_national(config, tmp_path / "out", progress=False)
     assert sorted(run.succeeded) == ["E08000035", "W06000011"]

@@ -320,8 +320,8 @@ def coverage(
     """
     require_columns(access, [column], what="access")
     table = coverage_by(
-        access.assign(_group=0), population, at_risk, by="_group", catchment_m=catchment_m,
-        column=column,
+        access[[column]].assign(_group=0), population, at_risk, by="_group",
+        catchment_m=catchment_m, column=column,
     )  # fmt: skip
     return {key: float(value) for key, value in table.iloc[0].items()}
 

@@ -328,7 +328,7 @@ def local_statistics(
     ids, parts = _groups(values, weights)
     columns = [
         _local_arrays(y, w, permutations=permutations, seed=seed, chunk_size=chunk_size)
-        for y, w in parts
+        for _, y, w in parts
     ]
     out = pd.DataFrame(
         {key: np.concatenate([c[key] for c in columns]) for key in columns[0]}, index=ids
@@ -341,7 +341,7 @@ def local_statistics(
     else:
         gi_p = out["gi_p_norm"]
         mo_p = pd.Series(np.ones(len(out)), index=out.index)
-    group = np.repeat(np.arange(len(parts)), [len(y) for y, _ in parts])
+    group = np.repeat(np.arange(len(parts)), [len(y) for _, y, _ in parts])
     out["gi_q"] = benjamini_hochberg(gi_p, groups=group) if fdr else gi_p
     out["moran_q"] = benjamini_hochberg(mo_p, groups=group) if fdr else mo_p
     out["hotspot_class"] = hotspot_classes(out["gi_z"], out["gi_q"])
@@ -353,8 +353,9 @@ def local_statistics(
     return out.reindex(values.index)
 
 
-def _groups(values, weights) -> tuple[pd.Index, list[tuple[np.ndarray, SpatialWeights]]]:
-    """``values`` as one array per weights group, and all the groups' ids in that order."""
+def _groups(values, weights) -> tuple[pd.Index, list[tuple[Hashable, np.ndarray, SpatialWeights]]]:
+    """``values`` as ``(group, array, weights)`` per weights group (group ``None`` for plain
+    weights), and all the groups' ids in that order."""
     if not isinstance(values, pd.Series):
         raise TypeError("values must be a pandas Series indexed by area code.")
     groups = {None: weights} if isinstance(weights, SpatialWeights) else dict(weights)
@@ -391,7 +392,7 @@ def _groups(values, weights) -> tuple[pd.Index, list[tuple[np.ndarray, SpatialWe
                 f"{values.name!r} has the same value in every area{where}, so there are no "
                 "hotspots to find."
             )
-        parts.append((part, w))
+        parts.append((label, part, w))
     return ids, parts
 
 
@@ -539,12 +540,7 @@ def global_moran(
     taken alone.
     """
     _, parts = _groups(values, weights)
-    result = {
-        label: _moran(y, w, permutations=permutations, seed=seed)
-        for label, (y, w) in zip(
-            [None] if isinstance(weights, SpatialWeights) else list(weights), parts, strict=True
-        )
-    }
+    result = {label: _moran(y, w, permutations=permutations, seed=seed) for label, y, w in parts}
     return result[None] if isinstance(weights, SpatialWeights) else result
 
 

@@ -186,7 +186,7 @@ def run_national(
             usable.append(code)
     results, stages = _compute(cfg, inputs, usable, names, recipe, failed, weights)
     timings["per-authority compute"] = time.perf_counter() - t
-    timings |= {f"  per-authority {name}": seconds for name, seconds in stages.items()}
+    timings |= {f"per-authority compute: {name}": seconds for name, seconds in stages.items()}
     t = time.perf_counter()
     with staged_output(out) as tmp:
         jobs = [
