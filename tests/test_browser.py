@@ -8,7 +8,8 @@ import pytest
 
 from inclusion_geo import mapping
 
-from .test_mapping import EVIL_AREA, EVIL_ASSET, hostile_result
+from .hostile import TEMPLATE_EXPR, assert_not_evaluated
+from .test_mapping import EVIL_AREA, EVIL_ASSET, TOKEN, hostile_result
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 FLAGS = [
@@ -103,10 +104,11 @@ def test_injection_strings_render_literally_and_run_nothing(browser, demo_result
     # what the tooltip and popup show
     texts = browser.execute_script(
         """
-        var out = [];
+        var out = [], token = arguments[0];
         var map = Object.values(window).find(function(v){ return v instanceof L.Map; });
         map.eachLayer(function(layer){
-          if (!layer.feature || JSON.stringify(layer.feature.properties).indexOf('alert') < 0) return;
+          var props = layer.feature && JSON.stringify(layer.feature.properties);
+          if (!props || (props.indexOf('alert') < 0 && props.indexOf(token) < 0)) return;
           var at = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
           layer.fire('mouseover', {latlng: at}, true);
           document.querySelectorAll('.leaflet-tooltip').forEach(function(t){ out.push(t.textContent); });
@@ -116,10 +118,16 @@ def test_injection_strings_render_literally_and_run_nothing(browser, demo_result
           map.closePopup();
         });
         return out.join('\\n');
-        """
+        """,
+        TOKEN,
     )
     assert EVIL_ASSET in texts
     assert EVIL_AREA in texts
+    # template syntax in names shows as typed, in tooltips, popups, layer names and the title
+    assert f"{TEMPLATE_EXPR} {TOKEN}" in texts
+    page_text = browser.find_element(By.TAG_NAME, "body").text
+    assert f"{TEMPLATE_EXPR} {TOKEN}" in page_text
+    assert_not_evaluated(page_text + texts)
     assert not browser.find_elements(
         By.CSS_SELECTOR, ".leaflet-popup-content img, .leaflet-tooltip img"
     )

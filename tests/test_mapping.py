@@ -1,4 +1,6 @@
+import html as html_module
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -7,19 +9,64 @@ from shapely.geometry import Point
 from inclusion_geo import mapping
 from inclusion_geo._errors import InclusionGeoError
 
+from .hostile import HOSTILE, PRINTABLE, TEMPLATE_EXPR, assert_not_evaluated, fs_payload
+
 EVIL_ASSET = "<img src=x onerror=alert(1)>"
 EVIL_AREA = "</script><script>alert(2)</script>"
+TOKEN = "ZQXTOKEN"  # marks every hostile name, to find it in compiled templates
 
 
-def hostile_result(demo_result):
-    """The demo result with an HTML-injecting asset and area name."""
+def hostile_result(demo_result, evil_dir: Path | None = None):
+    """The demo result with every hostile string (and, given ``evil_dir``, a template that
+    would create that folder if evaluated) as area, ward, asset, opening-hours, category and
+    place names."""
     from dataclasses import replace
 
+    names = [*HOSTILE.values()] + ([fs_payload(evil_dir)] if evil_dir else [])
     areas = demo_result.areas.copy()
-    areas.iloc[0, areas.columns.get_loc("name")] = EVIL_AREA
     assets = demo_result.assets.copy()
+    for i, text in enumerate(names):
+        areas.iloc[i, areas.columns.get_loc("name")] = f"{text} {TOKEN}"
+        areas.iloc[-1 - i, areas.columns.get_loc("ward_name")] = f"{text} {TOKEN}"
+        assets.iloc[i, assets.columns.get_loc("name")] = f"{text} {TOKEN}"
+        assets.iloc[-1 - i, assets.columns.get_loc("opening_hours")] = f"{text} {TOKEN}"
+    areas.iloc[0, areas.columns.get_loc("name")] = EVIL_AREA
     assets.iloc[0, assets.columns.get_loc("name")] = EVIL_ASSET
-    return replace(demo_result, areas=areas, assets=assets)
+    # a category label: the asset layers' names and legends
+    category = assets.columns.get_loc("category")
+    assets.iloc[1, category] = f"{TEMPLATE_EXPR} {TOKEN}"
+    ward_boundaries = demo_result.ward_boundaries.copy()
+    ward_boundaries.iloc[0, ward_boundaries.columns.get_loc("name")] = f"{TEMPLATE_EXPR} {TOKEN}"
+    place = f"{fs_payload(evil_dir) if evil_dir else TEMPLATE_EXPR} {TOKEN}"
+    return replace(
+        demo_result, areas=areas, assets=assets, ward_boundaries=ward_boundaries, place=place
+    )
+
+
+def _as_displayed(raw: str) -> str:
+    """The page as its text reads once JSON string escapes and HTML entities are decoded."""
+    import json
+
+    decoded = re.sub(
+        r'\\(u[0-9a-fA-F]{4}|["\\/bfnrt])', lambda m: json.loads(f'"{m.group(0)}"'), raw
+    )
+    return html_module.unescape(decoded)
+
+
+@pytest.fixture
+def template_log(monkeypatch):
+    """Every template source Jinja2 compiles while the test runs."""
+    import jinja2
+
+    sources: list[str] = []
+    compile_ = jinja2.Environment.from_string
+
+    def spy(self, source, *args, **kwargs):
+        sources.append(str(source))
+        return compile_(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "from_string", spy)
+    return sources
 
 
 def test_data_strings_are_escaped_everywhere(demo_result, tmp_path):
@@ -34,6 +81,58 @@ def test_data_strings_are_escaped_everywhere(demo_result, tmp_path):
     assert html.count("<script>alert") == 0
     # the demo's own hostile name is escaped too
     assert "Tom &amp; Jerry&#x27;s &quot;Byte &lt;Size&gt;&quot; Caf" in html
+
+
+def test_no_name_is_ever_compiled_as_a_template(demo_result, tmp_path, template_log):
+    """The class of bug, not the instance: whatever path a name takes into the page (tooltip,
+    popup, layer name, legend, title, search index), no template compiled while the map is
+    built and saved contains it, so nothing in it can be evaluated; and it reads literally."""
+    evil = tmp_path / "created-by-template"
+    result = hostile_result(demo_result, evil)
+    template_log.clear()
+    m = result.map()
+    raw = mapping.save_map(m, tmp_path / "m.html").read_text()
+    notebook = m._repr_html_()  # the notebook path renders the page too
+    assert template_log, "the spy saw no template: the test would prove nothing"
+    assert [s for s in template_log if TOKEN in s] == []
+    assert not evil.exists()
+    for page in (raw, notebook):
+        assert_not_evaluated(page)
+        assert TOKEN in page
+    shown = _as_displayed(raw)
+    for key, text in PRINTABLE.items():
+        if key not in ("html_tag", "html_script"):  # replaced by the EVIL_* names above
+            assert text in shown, key
+    assert str(evil) in shown  # the payload itself, as text
+
+
+def test_a_layer_added_without_escaping_is_still_not_evaluated(demo_result, tmp_path):
+    """A future layer that forgets to escape its text must still not run it: the page never
+    compiles rendered text a second time."""
+    import folium
+
+    evil = tmp_path / "created-by-template"
+    m = demo_result.map()
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": [{
+            "type": "Feature", "properties": {"label": fs_payload(evil) + TEMPLATE_EXPR},
+            "geometry": {"type": "Point", "coordinates": [-1.5, 53.8]},
+        }]},
+        tooltip=folium.GeoJsonTooltip(fields=["label"]),
+        name=TEMPLATE_EXPR,
+    )  # fmt: skip
+    layer.add_to(m)
+    folium.Marker([53.8, -1.5], tooltip=TEMPLATE_EXPR, popup=TEMPLATE_EXPR).add_to(m)
+    raw = mapping.save_map(m, tmp_path / "m.html").read_text()
+    assert not evil.exists()
+    assert_not_evaluated(raw)
+
+
+def test_escaped_text_holds_no_template_syntax():
+    for text in HOSTILE.values():
+        escaped = mapping._e(text)
+        assert not {"{", "}", "<", ">"} & set(escaped)
+        assert html_module.unescape(escaped) == text
 
 
 def test_page_needs_no_network(demo_result, tmp_path):

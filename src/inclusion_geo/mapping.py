@@ -4,6 +4,14 @@ Every layer function takes an existing map and returns it, so maps compose. Ever
 comes from data (area, ward and asset names, categories, recipe text) is HTML-escaped before it
 reaches a tooltip, popup, legend, layer name or title. The page works offline: Leaflet and its
 plugins are bundled with the package and inlined, and the default basemap is none.
+
+No text is ever parsed as a template. folium and branca render pages with Jinja2, and
+``folium.Element(text)`` compiles ``text`` as a template, so a name holding ``{{ ... }}`` would
+run as code when the map is saved. This module never does that: markup goes into the page
+through :class:`_Raw`, whose template is fixed and receives the markup as a value, and
+:func:`_e` also turns ``{`` and ``}`` into character references, so escaped data holds no
+template syntax wherever it ends up. ``tests/test_mapping.py`` checks that no template compiled
+while a map is built and saved contains data.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ import base64
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -23,7 +34,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 from matplotlib import colormaps
@@ -96,11 +107,77 @@ def _fisher_jenks(y: np.ndarray, k: int):
         return mapclassify.FisherJenks(y, k=k)
 
 
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
 def _e(value: object) -> str:
-    """HTML-escape any value for display (quotes included)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    """HTML-escape any value for display (quotes included), with ``{`` and ``}`` as character
+    references so that no template syntax survives in data."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_BRACES)
+
+
+class _Raw(Element):
+    """Markup placed in the page as it is: never compiled or evaluated (unlike
+    ``folium.Element(text)``, which compiles ``text`` as a template). Build the markup with
+    :func:`_e` around every piece of data."""
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self._name = "IgRaw"
+        self.markup = markup
+
+    def render(self, **kwargs) -> str:
+        return self.markup
+
+
+class _Literal(Element):
+    """Stands in for ``Element`` while a page is rendered: text given to it is kept as it is.
+
+    branca's ``MacroElement.render`` and several folium ``render`` methods wrap the text they
+    have just rendered (data included) in ``Element(text)``, which compiles it as a template
+    again: that second pass is what would evaluate ``{{ ... }}`` in a name. During
+    :meth:`_SafeFigure.render` those calls make a ``_Literal`` instead.
+    """
+
+    def __init__(self, template: str | None = None, template_name: str | None = None):
+        super().__init__(template_name=template_name)
+        self._literal = template
+
+    def render(self, **kwargs) -> str:
+        return super().render(**kwargs) if self._literal is None else self._literal
+
+
+_RENDER_LOCK = threading.RLock()
+
+
+@contextmanager
+def _no_second_pass() -> Iterator[None]:
+    """Within the block, ``Element(text)`` in branca and folium keeps ``text`` literal."""
+    with _RENDER_LOCK:
+        modules = [
+            module
+            for name, module in list(sys.modules.items())
+            if name.split(".")[0] in ("branca", "folium")
+            and getattr(module, "Element", None) is Element
+        ]
+        for module in modules:
+            module.Element = _Literal
+        try:
+            yield
+        finally:
+            for module in modules:
+                module.Element = Element
+
+
+class _SafeFigure(Figure):
+    """The page of every map made here: rendered without evaluating rendered text again
+    (saving, ``_repr_html_`` in Jupyter and ``get_root().render()`` all come through here)."""
+
+    def render(self, **kwargs) -> str:
+        with _no_second_pass():
+            return super().render(**kwargs)
 
 
 def to_web_geometry(
@@ -133,13 +210,14 @@ def new_map(
     bounds = gpd.GeoSeries(areas.geometry).to_crs("EPSG:4326").total_bounds
     # a max zoom is needed for marker clustering when there is no tile layer to set one
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
+    _SafeFigure().add_child(m)  # the page renders data as data (see _SafeFigure)
     m.options["maxZoom"] = 19
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     if TILES[tiles] is not None:
         folium.TileLayer(TILES[tiles][0], name=f"Basemap: {tiles}", control=True).add_to(m)
     else:
         m.get_root().header.add_child(
-            folium.Element("<style>.leaflet-container{background:#f2f2ee;}</style>")
+            _Raw("<style>.leaflet-container{background:#f2f2ee;}</style>")
         )
     setattr(m, _LEGEND_KEY, [])
     if title:
@@ -150,7 +228,7 @@ def new_map(
 def _add_title(m: folium.Map, title: str, subtitle: str | None) -> None:
     sub = f"<div class='ig-subtitle'>{_e(subtitle)}</div>" if subtitle else ""
     m.get_root().html.add_child(
-        folium.Element(
+        _Raw(
             "<div class='ig-title' style='position:fixed;top:10px;left:60px;z-index:1000;"
             "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;"
             "font:14px/1.3 sans-serif;max-width:60%;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
@@ -274,9 +352,9 @@ def _area_data(m: folium.Map, areas: gpd.GeoDataFrame, *, simplify_m: float, too
     if shared is None:
         shared = {}
         setattr(m, _SHARED_KEY, shared)
-        m.get_root().script.add_child(folium.Element(_TOOLTIP_JS))
+        m.get_root().script.add_child(_Raw(_TOOLTIP_JS))
         m.get_root().header.add_child(
-            folium.Element(
+            _Raw(
                 "<style>.ig-tip th{text-align:left;padding-right:8px;vertical-align:top}"
                 ".ig-tip td{max-width:360px;white-space:normal}</style>"
             )
@@ -625,9 +703,7 @@ def finish_map(m: folium.Map, *, fullscreen: bool = True) -> folium.Map:
         ".ig-sw{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #777}"
         ".ig-dot{border-radius:50%}</style>"
     )
-    m.get_root().html.add_child(
-        folium.Element(css + "<div class='ig-legends'>" + "".join(blocks) + "</div>")
-    )
+    m.get_root().html.add_child(_Raw(css + "<div class='ig-legends'>" + "".join(blocks) + "</div>"))
     # show a legend only while its layer is switched on
     script = f"""
     (function() {{
