@@ -55,9 +55,11 @@ HOSTILE: dict[str, str] = {
     "bidi": BIDI,
 }
 
-# strings that stay as they are after loading (control, newline and bidi characters are
+# strings that stay as they are after loading (control, tab, newline and bidi characters are
 # removed or replaced at load, with a counted warning)
-PRINTABLE = {k: v for k, v in HOSTILE.items() if k not in ("control", "newlines", "bidi")}
+PRINTABLE = {
+    k: v for k, v in HOSTILE.items() if k not in ("control", "newlines", "bidi", "formula_tab")
+}
 
 
 def fs_payload(path: Path) -> str:

@@ -71,7 +71,7 @@ def test_demo_map_works_in_a_real_browser(browser, demo_result, tmp_path):
         "Wards",
     ]:
         assert expected in labels
-    assert any(text.startswith("Assets: library") for text in labels)
+    assert any(text.startswith("Digital support: library") for text in labels)
     # areas and assets are drawn
     assert len(browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) > 320
     # hovering an area shows its tooltip
@@ -158,7 +158,7 @@ def test_leeds_map_works_in_a_real_browser(browser, shared_data, tmp_path):
     assert (
         "Risk index" in labels
         and "Wards" in labels
-        and any(t.startswith("Assets: library") for t in labels)
+        and any(t.startswith("Digital support: library") for t in labels)
     )
     assert len(browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) >= 482
     ARTIFACTS.mkdir(exist_ok=True)

@@ -6,7 +6,15 @@ import json
 import pytest
 
 from inclusion_geo._errors import DownloadError
-from inclusion_geo._fetch import RegistryEntry, cache_dir, download, fetch, fetch_json
+from inclusion_geo._fetch import (
+    REGISTRY,
+    RegistryEntry,
+    cache_dir,
+    cache_path,
+    download,
+    fetch,
+    fetch_json,
+)
 
 pytestmark = pytest.mark.shared_data
 
@@ -54,7 +62,7 @@ def test_truncated_transfer_never_reaches_the_cache(http_server, cache, real_fil
     http_server.routes["/cut.xlsx"] = [cut]
     with pytest.raises(DownloadError, match="truncated|broken"):
         download(http_server.url + "/cut.xlsx", sha256=sha, retries=1, backoff=0.01)
-    assert not (cache / "cut.xlsx").exists()
+    assert not cache_path(http_server.url + "/cut.xlsx").exists()
     assert not list(cache.glob(".download-*"))
     # a later good transfer succeeds
     http_server.routes["/cut.xlsx"] = [(200, body, {})]
@@ -63,11 +71,18 @@ def test_truncated_transfer_never_reaches_the_cache(http_server, cache, real_fil
 
 
 def test_hash_mismatch_names_both_causes(http_server, cache, shared_data):
-    other = (shared_data / "ons-lookups" / "OA21_to_LSOA21_EW.csv").read_bytes()
-    http_server.routes["/file1.xlsx"] = [(200, other, {})]
+    import io
+    import zipfile
+
+    # a valid zip (so it passes the format check) that is not the registered file
+    other = io.BytesIO()
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.write(shared_data / "ons-lookups" / "OA21_to_LSOA21_EW.csv", "sheet.csv")
+    http_server.routes["/file1.xlsx"] = [(200, other.getvalue(), {})]
     with pytest.raises(DownloadError, match="corrupted.*registry is out of date"):
         fetch("imd", registry=registry(http_server, "0" * 64))
-    assert not (cache / "file1.xlsx").exists()
+    assert not cache_path(http_server.url + "/file1.xlsx", "file1.xlsx").exists()
+    assert not list(cache.glob(".download-*"))
 
 
 def test_offline_uses_only_the_cache(http_server, cache, real_file, monkeypatch):
@@ -77,16 +92,18 @@ def test_offline_uses_only_the_cache(http_server, cache, real_file, monkeypatch)
         fetch("imd", registry=registry(http_server, sha))
     assert http_server.hits == {}
     cache.mkdir(parents=True)
-    (cache / "file1.xlsx").write_bytes(body)
+    cache_path(http_server.url + "/file1.xlsx", "file1.xlsx").write_bytes(body)
     assert fetch("imd", registry=registry(http_server, sha)).exists()
 
 
 def test_corrupt_cached_file_is_downloaded_again(http_server, cache, real_file):
     body, sha = real_file
     cache.mkdir(parents=True)
-    (cache / "file1.xlsx").write_bytes(b"garbage")
+    cache_path(http_server.url + "/file1.xlsx", "file1.xlsx").write_bytes(b"garbage")
     http_server.routes["/file1.xlsx"] = [(200, body, {})]
-    assert fetch("imd", registry=registry(http_server, sha)).read_bytes() == body
+    with pytest.warns(UserWarning, match="registered .*discarded and is downloaded again"):
+        path = fetch("imd", registry=registry(http_server, sha))
+    assert path.read_bytes() == body and http_server.hits["/file1.xlsx"] == 1
 
 
 def test_cache_dir_env(cache):
@@ -114,5 +131,9 @@ def test_loader_without_a_path_uses_the_registry(cache, real_file, monkeypatch):
     with pytest.raises(DownloadError, match="Offline mode"):
         load_imd2019()
     cache.mkdir(parents=True)
+    # copied in under its bare name (as older versions kept it): adopted because its SHA-256
+    # matches the registry, then kept under its URL-keyed name
     (cache / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx").write_bytes(body)
     assert len(load_imd2019()) == 32_844  # verified against the registered SHA-256
+    entry = REGISTRY["imd2019_file1"]
+    assert cache_path(entry.url, entry.filename).read_bytes() == body

@@ -145,8 +145,7 @@ def test_config_errors_name_the_key_and_file(config, tmp_path):
         load_config(bad)
     bad.write_text(data.replace(osm, 'covers = ["E08000032"]\n' + osm))
     with pytest.raises(InclusionGeoError, match="does not include E08000035"):
-        with pytest.warns(UserWarning):
-            run_config(bad)
+        load_config(bad)  # checked at load, before any file is read
 
 
 def test_same_config_on_national_boundaries(config, shared_data, tmp_path):
@@ -176,3 +175,34 @@ def test_leeds_hotspots_agree_with_esda(leeds):
     lw = libpysal.weights.fill_diagonal(leeds.weights.to_libpysal(), 1.0)
     gi = esda.G_Local(y.to_numpy(), lw, transform="B", star=True, permutations=0)
     np.testing.assert_allclose(leeds.areas["gi_z"].reindex(leeds.weights.ids), gi.Zs, atol=1e-9)
+
+
+def test_need_leads_the_leeds_priorities(leeds):
+    """Issue [2/6]'s checks on real Leeds data: need decides the priority, access the action."""
+    a, w = leeds.areas, leeds.wards
+    top = a.nsmallest(20, "priority_rank")
+    assert top["risk_decile"].le(2).all()
+    assert a.loc[a["risk_index"].idxmax(), "priority_rank"] <= 20
+    # the most at-risk areas are priorities whatever their distance to a library
+    hot = a[a["risk_decile"].eq(1) | a["hotspot_class"].isin(["Hot spot (99%)", "Hot spot (95%)"])]
+    others = a.drop(hot.index)
+    assert hot["priority_band"].max() <= others.loc[others["risk_decile"] > 2, "priority_band"].min()
+    needy_wards = w.index[w["pct_pop_top_decile"] >= 20]
+    assert len(needy_wards) >= 4 and w.loc[needy_wards, "n_priority_areas"].ge(1).all()
+    priority = a[a["priority_band"] <= 2]
+    assert set(priority["action"]) <= {"gap", "opportunity", "stretched"}
+    near = priority[priority["action"] == "opportunity"]
+    assert near["work_through"].str.len().gt(0).all()
+    # coverage is reported plainly and by capacity, the second never above the first
+    cover = leeds.coverage
+    assert 0 < cover["share_could_be_served"] <= cover["share_within_reach"] <= 1
+
+
+def test_leeds_support_is_vetted(leeds):
+    reg = leeds.register
+    support = reg[reg["include"] & reg["tier"].le(2)]
+    words = "universit|college|school|hospital|nhs|conservatoire"
+    assert not support["display_name"].str.contains(words, case=False).any()
+    assert not reg.loc[~reg["include"], "exclusion_reason"].eq("").any()
+    # only included places are used, and they are the register's included rows
+    assert len(leeds.assets) == int(reg["include"].sum())

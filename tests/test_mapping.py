@@ -144,7 +144,8 @@ def test_page_needs_no_network(demo_result, tmp_path):
 def test_layers_title_and_legends(demo_result):
     html = demo_result.map().get_root().render()
     for layer in ["Risk index", "Hotspots (Getis-Ord Gi*)", "Clusters (local Moran", "Priority areas",
-                  "Wards", "Assets: library", "Catchments: "]:  # fmt: skip
+                  "Wards", "Digital support: library", "Venue that could host: community centre",
+                  "Context: ", "Catchments: digital support", "Priority areas: what to do"]:  # fmt: skip
         assert layer in html
     assert "synthetic demo data" in html
     assert html.count("class='ig-legend'") >= 8
@@ -193,3 +194,22 @@ def test_maps_split_by_group_and_big_maps_warn(demo_result, tmp_path, monkeypatc
         report.build_map(demo_result)
     with pytest.raises(InclusionGeoError, match="lad_code"):
         report.write_maps_by(demo_result, tmp_path / "x")
+
+
+def test_asset_layers_follow_the_register_tiers(demo_result):
+    import folium
+
+    m = demo_result.map()
+    layers = {e.layer_name: e.show for e in mapping._walk(m) if isinstance(e, folium.FeatureGroup)}
+    tiers = {"Digital support:": True, "Venue that could host:": True, "Context:": False}
+    for prefix, shown in tiers.items():
+        named = [name for name in layers if name.startswith(prefix)]
+        assert named and all(layers[name] is shown for name in named), prefix
+    html = m.get_root().render()
+    assert "h a week" in html and "at once" in html  # popups carry hours and capacity
+    # the places the register left out are not on the map
+    reg = demo_result.register
+    left_out = reg.loc[
+        ~reg["include"] & ~reg["exclusion_reason"].str.startswith("duplicate"), "display_name"
+    ]
+    assert len(left_out) and not any(mapping._e(name) in html for name in left_out)

@@ -180,7 +180,7 @@ def test_centroids_and_best_fit_wards(shared_data, lad):
 def test_osm_layers_become_one_asset_table(shared_data):
     with pytest.warns(UserWarning, match="more than one layer"):
         assets = read_osm_layers(shared_data / "osm-west-yorkshire")
-    assert len(assets) == 1_966
+    assert len(assets) == 1_965  # node 27470967 is in two layers, once with a float id "27470967.0"
     assert (assets.geom_type == "Point").all() and assets.crs.to_epsg() == 27700
     counts = assets["category"].value_counts()
     assert counts["library"] == 55 and counts["place_of_worship"] == 353
@@ -188,7 +188,10 @@ def test_osm_layers_become_one_asset_table(shared_data):
     central = assets[assets["name"] == "Leeds Central Library"].iloc[0]
     assert central["internet_access"] == "terminal;wlan" and central["wheelchair"] == "yes"
     assert central["operator"] == "Leeds City Council"
-    assert assets["name"].str.startswith("Unnamed ").any()
+    unnamed = assets[assets["name"].isna()]  # no name tag: the name stays missing, not invented
+    assert len(unnamed) == 82 and not assets["name"].dropna().isin(["nan", "None", ""]).any()
+    assert unnamed["label"].str.fullmatch(r"unnamed [a-z ]+ \(OSM (node|way|relation) \d+\)").all()
+    assert (assets["label"] == assets["name"]).sum() == len(assets) - 82
     hack = assets[assets["subcategory"] == "hackerspace"]
     assert len(hack) == 1  # a polygon, now its representative point
 

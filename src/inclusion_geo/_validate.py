@@ -128,15 +128,29 @@ def one_of(value: str, options: Iterable[str], *, name: str) -> str:
 
 
 def read_toml(path, *, what: str) -> dict:
-    """A TOML file as a dict; a missing or malformed file is an error naming it."""
+    """A TOML file as a dict; a missing, non-UTF-8 or malformed file is an error naming it.
+
+    A UTF-8 byte-order mark (as Windows Notepad may write) is accepted."""
     import tomllib
     from pathlib import Path
 
     path = Path(str(path))
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InclusionGeoError(f"{what} {path} does not exist.") from None
+    except IsADirectoryError:
+        raise InclusionGeoError(f"{what} {path} is a folder; give the .toml file in it.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InclusionGeoError(
+            f"{what} {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}, "
+            "perhaps a Latin-1 or Windows-1252 character such as an accented letter or '£'). "
+            "Save it as UTF-8 (in most editors: Save As, Encoding UTF-8) and run again."
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InclusionGeoError(f"{what} {path} is not valid TOML: {exc}.") from None

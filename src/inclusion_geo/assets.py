@@ -5,6 +5,14 @@ Distances are straight-line. Walking routes are longer: pass ``circuity`` (e.g. 
 urban detour factor) to scale straight-line distances into a walking-distance proxy before they
 are compared with catchments. The default catchments, 800 m and 1,600 m, are the usual 10- and
 20-minute walks.
+
+Measures by tier read an asset register's columns (``tier``: 1 = digital support offered,
+2 = a venue that could host support, 3 = context only; ``include``; ``display_name``;
+``hours_per_week``; ``open_evenings``; ``open_weekends``; ``capacity``): nearest tier-1 and
+tier-1-or-2 distances and counts (:func:`access_by_tier`), weekly hours of help per 1,000
+residents at risk (:func:`support_hours`), the share of them within reach and the share the
+reachable hours could serve (:func:`support_coverage`), and the places to work through
+(:func:`work_through`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from ._defaults import DEFAULT_CATCHMENTS_M
 from ._errors import DataQualityError, InclusionGeoError
+from ._places import tiered, work_through
 from ._validate import positive_number, require_columns, to_bng
 
 __all__ = [
@@ -31,11 +41,29 @@ __all__ = [
     "covered_areas",
     "select_sites",
     "DECAY_FUNCTIONS",
+    "DEFAULT_HOURS_PER_WEEK",
+    "DEFAULT_CAPACITY",
+    "HOURS_PER_PERSON",
+    "SUPPLY_COLUMN",
+    "weekly_supply",
+    "access_by_tier",
+    "support_hours",
+    "support_coverage",
+    "work_through",
 ]
 
 ASSET_COLUMNS = ("name", "category", "geometry")
-DEFAULT_CATCHMENTS_M = (800.0, 1600.0)
 DECAY_FUNCTIONS = ("gaussian", "linear", "step", "none")
+#: hours a week assumed where ``hours_per_week`` is unknown (flagged wherever used): tier 1, a
+#: library or advice service open five six-hour days; tier 2, a hall booked for a few sessions
+DEFAULT_HOURS_PER_WEEK: dict[int, float] = {1: 30.0, 2: 10.0}
+#: people helped at once, assumed when a register leaves ``capacity`` blank (flagged likewise)
+DEFAULT_CAPACITY: dict[int, float] = {1: 4.0, 2: 8.0}
+#: person-hours of help one resident at risk needs in a year (a short course of six one-hour
+#: sessions): an assumption for :func:`support_coverage`, not a published norm
+HOURS_PER_PERSON = 6.0
+#: the column :func:`support_hours` writes: hours of help per week per 1,000 residents at risk
+SUPPLY_COLUMN = "e2sfca_hours_per_1000_at_risk"
 
 
 def validate_assets(
@@ -163,7 +191,10 @@ def nearest_assets(
             "area": np.repeat(centroids.index.to_numpy(), k),
             "order": np.tile(np.arange(1, k + 1), len(centroids)),
             "asset_id": pool.index.to_numpy()[idx.ravel()],
-            "name": pool["name"].to_numpy()[idx.ravel()],
+            # an unnamed place shows its display label ("unnamed library (OSM node 1)"), not "nan"
+            "name": pool[
+                next(c for c in ("display_name", "label", "name") if c in pool)
+            ].to_numpy()[idx.ravel()],
             "category": pool["category"].to_numpy()[idx.ravel()],
             "distance_m": dist.ravel() * circuity,
         }
@@ -282,20 +313,38 @@ def e2sfca(
     if capacity is not None and capacity in assets.columns:
         cap = pd.to_numeric(assets[capacity], errors="coerce").to_numpy(dtype=float)
         supply = np.where(np.isfinite(cap) & (cap > 0), cap, 1.0)
-    area_tree = cKDTree(_xy(centroids))
-    asset_xy = _xy(assets)
+    access, _ = _fca(centroids, pop.to_numpy(dtype=float), assets, supply, max_cost=max_cost,
+                     weight_fn=weight_fn, circuity=circuity)  # fmt: skip
+    access = access * 1000.0
+    return pd.Series(access, index=centroids.index, name=f"e2sfca_per_1000_{max_cost:g}m")
+
+
+def _fca(
+    centroids: gpd.GeoSeries,
+    demand: np.ndarray,
+    assets: gpd.GeoDataFrame,
+    supply: np.ndarray,
+    *,
+    max_cost: float,
+    weight_fn: str,
+    circuity: float,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The two floating-catchment steps: each area's ``sum_j R_j f(d_ij)``, and the pairs
+    ``(i, j, R_j f(d_ij))`` it adds up (area position, asset position, contribution)."""
+    area_xy, asset_xy = _xy(centroids), _xy(assets)
     pairs = cKDTree(asset_xy).sparse_distance_matrix(
-        area_tree, max_cost / circuity, output_type="coo_matrix"
+        cKDTree(area_xy), max_cost / circuity, output_type="coo_matrix"
     )
     j, i, d = pairs.row, pairs.col, pairs.data * circuity
     # sparse_distance_matrix omits exact zero distances; an asset at a centroid is rare but real
-    zero_j, zero_i = _coincident(asset_xy, _xy(centroids))
+    zero_j, zero_i = _coincident(asset_xy, area_xy)
     j, i, d = np.r_[j, zero_j], np.r_[i, zero_i], np.r_[d, np.zeros(zero_j.size)]
     f = _decay(d, max_cost, weight_fn)
-    demand = np.bincount(j, weights=f * pop.to_numpy()[i], minlength=len(assets))
-    ratio = np.divide(supply, demand, out=np.zeros_like(supply), where=demand > 0)
-    access = np.bincount(i, weights=f * ratio[j], minlength=len(centroids)) * 1000.0
-    return pd.Series(access, index=centroids.index, name=f"e2sfca_per_1000_{max_cost:g}m")
+    need = np.bincount(j, weights=f * demand[i], minlength=len(assets))
+    ratio = np.divide(supply, need, out=np.zeros_like(supply, dtype=float), where=need > 0)
+    part = f * ratio[j]
+    access = np.bincount(i, weights=part, minlength=len(centroids))
+    return access, (i, j, part)
 
 
 def _coincident(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -470,3 +519,228 @@ def select_sites(
             }
         )
     return pd.DataFrame(rows)
+
+
+def weekly_supply(
+    assets: gpd.GeoDataFrame,
+    *,
+    default_hours: dict[int, float] | None = None,
+    default_capacity: dict[int, float] | None = None,
+) -> pd.DataFrame:
+    """Person-hours of help each place offers in a week: ``capacity x hours_per_week``.
+
+    Where ``hours_per_week`` is unknown (missing or not positive) the tier's typical week
+    (:data:`DEFAULT_HOURS_PER_WEEK`: 30 h for tier 1, 10 h for tier 2) is used; where
+    ``capacity`` is, the tier's :data:`DEFAULT_CAPACITY` (4 and 8 people at once). Tier 3 places
+    offer no help (supply 0). Each assumption is flagged, including a capacity the register
+    filled in by default (``capacity_source`` starting ``"default"``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like the included assets: ``tier``, ``capacity``, ``hours_per_week``,
+        ``capacity_assumed``, ``hours_assumed`` and ``supply_hours_per_week`` (person-hours).
+
+    Example
+    -------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> reg = gpd.GeoDataFrame({"name": ["Lib"], "tier": [1], "capacity": [5.0],
+    ...     "hours_per_week": [float("nan")]}, geometry=[Point(0, 0)], crs=27700)
+    >>> weekly_supply(reg)[["hours_per_week", "hours_assumed", "supply_hours_per_week"]]
+       hours_per_week  hours_assumed  supply_hours_per_week
+    0            30.0           True                  150.0
+    """
+    hours_of = DEFAULT_HOURS_PER_WEEK | (default_hours or {})
+    capacity_of = DEFAULT_CAPACITY | (default_capacity or {})
+    reg = tiered(assets)
+    tier = reg["tier"]
+
+    source = reg.get("capacity_source", pd.Series("", index=reg.index))
+    by_default = source.astype(str).str.startswith("default")  # the register filled it in
+    hours, capacity = (
+        pd.to_numeric(reg.get(c, pd.Series(np.nan, index=reg.index)), errors="coerce").where(
+            lambda v: v > 0
+        )
+        for c in ("hours_per_week", "capacity")
+    )
+    out = pd.DataFrame(
+        {
+            "tier": tier,
+            "capacity": capacity.fillna(tier.map(capacity_of)).fillna(0.0),
+            "hours_per_week": hours.fillna(tier.map(hours_of)).fillna(0.0),
+            "capacity_assumed": (capacity.isna() | by_default) & tier.lt(3),
+            "hours_assumed": hours.isna() & tier.lt(3),
+        },
+        index=reg.index,
+    )
+    out.loc[tier.eq(3).to_numpy(), ["capacity", "hours_per_week"]] = 0.0
+    out["supply_hours_per_week"] = out["capacity"] * out["hours_per_week"]
+    return out
+
+
+def access_by_tier(
+    centroids: gpd.GeoSeries,
+    assets: gpd.GeoDataFrame,
+    *,
+    catchments_m: Sequence[float] = DEFAULT_CATCHMENTS_M,
+    circuity: float = 1.0,
+) -> pd.DataFrame:
+    """Distance to the nearest place of digital support (tier 1) and of support or a venue
+    (tier 1 or 2), and how many lie within each catchment.
+
+    Rows of ``assets`` with ``include`` false are left out; tier 3 never counts. Where the
+    register has no place of a kind at all, distances are infinite and counts 0.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``centroids``: ``dist_tier1_m``, ``n_tier1_<r>m``, ``dist_tier1_2_m``,
+        ``n_tier1_2_<r>m``, full precision.
+    """
+    circuity = positive_number(circuity, name="circuity")
+    radii = [positive_number(r, name="catchments_m") for r in catchments_m]
+    centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+    reg = tiered(assets)
+    origin = _xy(centroids)
+    out: dict[str, np.ndarray] = {}
+    for label, tiers in (("tier1", [1]), ("tier1_2", [1, 2])):
+        tree = cKDTree(_xy(reg[reg["tier"].isin(tiers).to_numpy()]).reshape(-1, 2))
+        out[f"dist_{label}_m"] = tree.query(origin, k=1)[0] * circuity
+        for r in radii:
+            counts = tree.query_ball_point(origin, r / circuity, return_length=True)
+            out[f"n_{label}_{r:g}m"] = np.asarray(counts, dtype=np.int64)
+    return pd.DataFrame(out, index=centroids.index)
+
+
+def support_hours(
+    centroids: gpd.GeoSeries,
+    at_risk: pd.Series,
+    assets: gpd.GeoDataFrame,
+    *,
+    max_cost: float = 1600.0,
+    weight_fn: str = "gaussian",
+    circuity: float = 1.0,
+    default_hours: dict[int, float] | None = None,
+    default_capacity: dict[int, float] | None = None,
+) -> pd.DataFrame:
+    """Hours of digital help per week per 1,000 residents at risk (capacity-aware E2SFCA).
+
+    Supply is each tier-1 place's person-hours a week, ``S_j = capacity_j x hours_per_week_j``
+    (:func:`weekly_supply`, with its flagged defaults where hours or capacity are unknown);
+    demand is ``at_risk``, residents at risk per area (e.g. residents of high-need areas, 0
+    elsewhere, or estimated offline adults). With the distance decay ``f`` of :func:`e2sfca`:
+
+    * step 1: ``R_j = S_j / sum_i(P_i f(d_ij))`` over areas within ``max_cost`` (hours a week
+      per resident at risk around place ``j``);
+    * step 2: ``A_i = 1000 * sum_j(R_j f(d_ij))``, in **hours of help per week per 1,000
+      residents at risk**.
+
+    ``sum_i A_i P_i / 1000 = sum_j S_j`` over places that reach anyone at risk: the hours are
+    shared out, not invented. An area beyond ``max_cost`` of every tier-1 place gets 0.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``centroids``: :data:`SUPPLY_COLUMN` (``A_i``, full precision) and
+        ``e2sfca_share_hours_assumed``, the share of ``A_i`` that comes from places whose hours
+        or capacity were assumed (NaN where ``A_i`` is 0).
+
+    Example
+    -------
+    >>> import geopandas as gpd, pandas as pd
+    >>> from shapely.geometry import Point
+    >>> areas = gpd.GeoSeries([Point(0, 0)], index=["a"], crs=27700)
+    >>> reg = gpd.GeoDataFrame({"name": ["Lib"], "tier": [1], "capacity": [4.0],
+    ...     "hours_per_week": [30.0]}, geometry=[Point(100, 0)], crs=27700)
+    >>> float(support_hours(areas, pd.Series({"a": 200}), reg).iloc[0, 0])  # 120 h / 200 * 1000
+    600.0
+    """
+    max_cost = positive_number(max_cost, name="max_cost")
+    circuity = positive_number(circuity, name="circuity")
+    centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+    demand = at_risk.reindex(centroids.index)
+    if demand.isna().any() or (demand < 0).any():
+        raise DataQualityError(
+            "at_risk must be given, and non-negative, for every centroid; missing or negative "
+            f"for {centroids.index[demand.isna() | (demand < 0)][:5].tolist()}. Pass 0 for areas "
+            "with no residents at risk."
+        )
+    reg = tiered(assets)
+    tier1 = reg[reg["tier"].eq(1).to_numpy()]
+    week = weekly_supply(tier1, default_hours=default_hours, default_capacity=default_capacity)
+    access, (i, j, part) = _fca(
+        centroids, demand.to_numpy(dtype=float), tier1, week["supply_hours_per_week"].to_numpy(),
+        max_cost=max_cost, weight_fn=weight_fn, circuity=circuity,
+    )  # fmt: skip
+    assumed = (week["hours_assumed"] | week["capacity_assumed"]).to_numpy()
+    from_assumed = np.bincount(i, weights=part * assumed[j], minlength=len(centroids))
+    share = np.divide(from_assumed, access, out=np.full(len(centroids), np.nan), where=access > 0)
+    return pd.DataFrame(
+        {SUPPLY_COLUMN: access * 1000.0, "e2sfca_share_hours_assumed": share},
+        index=centroids.index,
+    )
+
+
+def support_coverage(
+    access: pd.DataFrame,
+    at_risk: pd.Series,
+    *,
+    column: str = "dist_tier1_m",
+    supply_column: str = SUPPLY_COLUMN,
+    catchment_m: float = 1600.0,
+    hours_per_person: float = HOURS_PER_PERSON,
+    by: str | None = None,
+) -> dict[str, float] | pd.DataFrame:
+    """How many residents at risk digital support can reach, plainly and by capacity.
+
+    * plain: ``within_reach`` = residents at risk (``P_i``) of areas within ``catchment_m`` of
+      a tier-1 place (``column``); ``share_within_reach`` = that / all residents at risk;
+    * capacity-adjusted: ``could_be_served`` = ``sum_i min(P_i, 52 A_i P_i / (1000 h))`` over
+      areas within reach, where ``A_i`` is ``supply_column`` (hours a week per 1,000 at risk,
+      :func:`support_hours`) and ``h`` is ``hours_per_person`` (person-hours one resident
+      needs in a year, default 6). ``A_i P_i / 1000`` is the weekly hours shared out to the
+      area; over 52 weeks they serve ``52 A_i P_i / (1000 h)`` people, at most everyone at
+      risk there. So an area with ``A_i >= 1000 h / 52`` (115 hours a week per 1,000 at
+      risk for ``h`` = 6) is fully served. ``share_could_be_served`` is at most
+      ``share_within_reach``.
+
+    Areas at risk whose access was not measured (NaN in ``column``) make their group's figures
+    NaN, as in :func:`coverage_by`. Without ``by`` a dict, with ``by`` (a column of ``access``)
+    one row per group.
+    """
+    hours_per_person = positive_number(hours_per_person, name="hours_per_person")
+    require_columns(access, [column, supply_column] + ([by] if by else []), what="access")
+    pop = at_risk.reindex(access.index).fillna(0.0).to_numpy(dtype=float)
+    if (pop < 0).any():
+        raise DataQualityError("at_risk must be non-negative (residents at risk per area).")
+    distance = access[column].to_numpy(dtype=float)
+    supply = access[supply_column].to_numpy(dtype=float)
+    reach = distance <= catchment_m
+    served = np.where(
+        reach, np.minimum(pop, 52.0 * np.nan_to_num(supply) * pop / (1000.0 * hours_per_person)), 0
+    )
+    keys = pd.Series(0, index=access.index) if by is None else access[by]
+    codes, labels = pd.factorize(keys, sort=True)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=values, minlength=len(labels))
+
+    everyone, within, could = total(pop), total(np.where(reach, pop, 0.0)), total(served)
+    unmeasured = total(((pop > 0) & np.isnan(distance)).astype(float)) > 0
+    table = pd.DataFrame(
+        {
+            "at_risk_residents": everyone,
+            "within_reach": np.where(unmeasured, np.nan, within),
+            "share_within_reach": np.nan,
+            "could_be_served": np.where(unmeasured, np.nan, could),
+            "share_could_be_served": np.nan,
+        },
+        index=pd.Index(labels, name=by),
+    )
+    has = everyone > 0
+    table.loc[has, "share_within_reach"] = table["within_reach"][has] / everyone[has]
+    table.loc[has, "share_could_be_served"] = table["could_be_served"][has] / everyone[has]
+    if by is None:
+        return {key: float(value) for key, value in table.iloc[0].items()}
+    return table

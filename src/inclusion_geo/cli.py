@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Sequence
 
 from . import __version__
+from ._defaults import BASEMAPS, DEFAULT_PERMUTATIONS, DEFAULT_SEED, DEFAULT_TILES
 from ._errors import InclusionGeoError
 
 
@@ -32,17 +33,23 @@ def _parser() -> argparse.ArgumentParser:
         help="TOML file naming the area, its input files and the method (see examples/leeds.toml); "
         "without it, the synthetic demo borough is used",
     )
+    # no argparse defaults: a flag the user did not give leaves the config's setting alone
     run.add_argument(
-        "--seed", type=int, default=0, help="random seed for the demo and permutations"
+        "--seed",
+        type=int,
+        help="random seed for the demo and permutations (default: the config's [hotspots] "
+        f"seed, else {DEFAULT_SEED})",
     )
     run.add_argument(
-        "--permutations", type=int, default=999, help="permutations for hotspot inference"
+        "--permutations",
+        type=int,
+        help="permutations for hotspot inference (default: the config's [hotspots] "
+        f"permutations, else {DEFAULT_PERMUTATIONS})",
     )
     run.add_argument(
         "--tiles",
-        default="none",
-        choices=["none", "OpenStreetMap", "CartoDB positron"],
-        help="basemap (default none: works offline)",
+        choices=list(BASEMAPS),
+        help="basemap (default: the config's [output] tiles, else none: works offline)",
     )
     run.add_argument(
         "--workers",
@@ -50,14 +57,77 @@ def _parser() -> argparse.ArgumentParser:
         help="processes for writing the pages of a run over many authorities "
         "(default: one per core, at most four)",
     )
+    _add_assets_parser(sub)
     return parser
+
+
+def _add_assets_parser(sub) -> None:
+    assets = sub.add_parser(
+        "assets",
+        help="write the asset register (every place, its tier, hours and capacity) for review",
+        description="Write the asset register for a config's assets (with its [sources.assets] "
+        "register applied, if any) as .xlsx or .csv, for a council to review and edit.",
+    )
+    assets.add_argument("--config", required=True, help="TOML file naming the assets")
+    assets.add_argument("--out", required=True, help="register file to write (.xlsx or .csv)")
+    assets.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "assets":
+        return _assets(args)
     if args.command == "run":
-        return _run(args)
+        return _run_claimed(args)
     return 2  # pragma: no cover - argparse requires a command
+
+
+def _run_claimed(args: argparse.Namespace) -> int:
+    """``_run`` with ``--out`` checked and locked from the start to the final move, and Ctrl-C
+    or SIGTERM ending in one line (exit 130 / 143) with the staging folder removed."""
+    import signal
+    import threading
+    from contextlib import ExitStack
+    from pathlib import Path
+
+    from ._output import claim_output
+
+    out = Path(args.out).expanduser().absolute()
+
+    def terminated(signum, frame):
+        raise _Stopped(signum)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminated) if in_main else None
+    try:
+        with ExitStack() as stack:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                stack.enter_context(claim_output(out))
+            for w in caught:  # e.g. the staging folder of a killed run, removed
+                print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
+            return _run(args)
+    except KeyboardInterrupt as exc:
+        how = "stopped (SIGTERM)" if isinstance(exc, _Stopped) else "interrupted"
+        print(
+            f"inclusion-geo: {how}; nothing was written to {out} (earlier outputs are unchanged)",
+            file=sys.stderr,
+        )
+        return 128 + exc.signum if isinstance(exc, _Stopped) else 130
+    except (InclusionGeoError, OSError) as exc:
+        print(f"inclusion-geo: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -69,6 +139,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.permutations is not None and args.permutations < 0:
         print("inclusion-geo: error: --permutations must be 0 or more.", file=sys.stderr)
+        return 2
+    if args.seed is not None and args.seed < 0:
+        print("inclusion-geo: error: --seed must be 0 or more.", file=sys.stderr)
         return 2
     if args.workers is not None and args.workers < 0:
         print("inclusion-geo: error: --workers must be 0 or more.", file=sys.stderr)
@@ -95,9 +168,10 @@ def _run(args: argparse.Namespace) -> int:
                 result = run_config(cfg)
                 tiles = cfg.tiles
             else:
-                perms = 999 if args.permutations is None else args.permutations
-                result = run_demo(seed=args.seed or 0, permutations=perms)
-                tiles = args.tiles or "none"
+                perms = DEFAULT_PERMUTATIONS if args.permutations is None else args.permutations
+                seed = DEFAULT_SEED if args.seed is None else args.seed
+                result = run_demo(seed=seed, permutations=perms)
+                tiles = args.tiles or DEFAULT_TILES
             paths = write_outputs(result, args.out, tiles=tiles)
     except (InclusionGeoError, OSError) as exc:
         print(f"inclusion-geo: error: {exc}", file=sys.stderr)
@@ -130,6 +204,44 @@ def _run_many(cfg, out, caught, start) -> int:
     print(f"Wrote: {run.out_dir / 'index.html'}")
     print(f"       {run.out_dir / 'national_priority_areas.csv'}")
     print(f"       {run.out_dir / 'local_authorities.csv'}")
+    return 0
+
+
+def _assets(args: argparse.Namespace) -> int:
+    """``inclusion-geo assets``: build the register for a config and write it."""
+    from pathlib import Path
+
+    out = Path(args.out).expanduser()
+    if out.exists() and not args.force:
+        print(
+            f"inclusion-geo: error: {out} already exists; choose another --out or add --force "
+            "to replace it.",
+            file=sys.stderr,
+        )
+        return 1
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from .config import load_config
+            from .register import exclusion_counts
+            from .runner import load_register
+            from .sources.register import write_register
+
+            register = load_register(load_config(args.config))
+            path = write_register(register, out, overwrite=args.force)
+    except (InclusionGeoError, OSError) as exc:
+        print(f"inclusion-geo: error: {exc}", file=sys.stderr)
+        return 1
+    for w in caught:
+        print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
+    tiers = register.loc[register["include"], "tier"].value_counts()
+    print(f"{len(register)} places read in {time.perf_counter() - start:.1f} s; kept:")
+    for tier in (1, 2, 3):
+        print(f"  tier {tier}: {int(tiers.get(tier, 0))}")
+    for reason, count in exclusion_counts(register).iloc[1:].itertuples(index=False):
+        print(f"  excluded ({reason}): {count}")
+    print(f"Wrote: {path}")
     return 0
 
 

@@ -103,7 +103,9 @@ class DemoBorough:
     assets : GeoDataFrame
         Community assets in the common asset schema (``id``, ``name``, ``category``,
         ``subcategory``, ``source``, ``opening_hours``, ``internet_access``, ``wheelchair``,
-        ``operator``, ``capacity``, point geometry).
+        ``operator``, ``capacity``, ``tags`` (OpenStreetMap-style, so the asset register's
+        hygiene applies), point geometry). Three places are there for the hygiene to leave
+        out: a university library, a private venue and a library mapped twice.
     """
 
     areas: gpd.GeoDataFrame
@@ -445,6 +447,22 @@ _HOURS = [
     "Tu,Th 13:00-16:00",
     None,
 ]
+# libraries in turn (no random draw, so the rest of the borough is unchanged): evenings and
+# weekends at some, unknown at one, and the lower-case, seconds-and-all text real tags have
+_LIBRARY_HOURS = [
+    "Mo-Th 09:00-19:00; Fr 09:00-17:00; Sa 10:00-16:00; PH off",
+    "Mo,We,Fr 09:30-17:00; Sa 10:00-13:00",
+    None,
+    "Tu-Sa 10:00-17:00; Su 11:00-15:00",
+    "mo-fr 09:00:00-17:00:00",
+    "Mo-Fr 09:00-17:00; Sa 10:00-12:00",
+    "Mo,Tu 13:00-19:00; Th 09:00-12:30",
+    "Mo-Fr 10:00-16:00",
+]
+# community centres that say how many people a session can help at once
+_CENTRE_CAPACITY = {0: 6.0, 3: 10.0, 7: 4.0}
+# an odd string no grammar reads, for the first advice service
+_ODD_HOURS = "ring first - usually mornings"
 
 
 def _assets(rng: np.random.Generator, areas: gpd.GeoDataFrame, g: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -489,9 +507,83 @@ def _assets(rng: np.random.Generator, areas: gpd.GeoDataFrame, g: pd.DataFrame) 
             )
     # the one name every map test relies on: HTML special characters in real-world names
     rows[len(rows) // 2]["name"] = 'Tom & Jerry\'s "Byte <Size>" Café'
+    _register_details(rows)
+    rows.extend(_places_to_exclude(rows, areas, serial))
+    for row in rows:  # shaped like OpenStreetMap data, so the register's hygiene applies
+        row["tags"] = _demo_tags(row)
     assets = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:27700")
     assets["id"] = assets["id"].astype(str)
     return assets.set_index("id", drop=False).rename_axis(None)
+
+
+def _register_details(rows: list[dict]) -> None:
+    """Opening hours and capacities of the kind a council register holds (no random draws)."""
+    libraries = [r for r in rows if r["category"] == "library"]
+    for i, row in enumerate(libraries):
+        row["opening_hours"] = _LIBRARY_HOURS[i % len(_LIBRARY_HOURS)]
+    centres = [r for r in rows if r["category"] == "community_centre"]
+    for i, capacity in _CENTRE_CAPACITY.items():
+        if i < len(centres):
+            centres[i]["capacity"] = capacity
+    advice = [r for r in rows if r["category"] == "advice"]
+    if advice:
+        advice[0]["opening_hours"] = _ODD_HOURS
+
+
+def _places_to_exclude(rows: list[dict], areas: gpd.GeoDataFrame, serial: int) -> list[dict]:
+    """Three places the register's hygiene must leave out: a university library, a private
+    venue and the first library mapped a second time 15 m away with fewer details."""
+    first = next(r for r in rows if r["category"] == "library")
+    spot = first["geometry"]
+    twin = Point(spot.x + 15.0, spot.y)
+    if not areas.geometry.contains(twin).any():
+        twin = spot
+    base = {"source": DEMO_LABEL, "internet_access": None, "wheelchair": None, "capacity": np.nan}
+    return [
+        {
+            **base,
+            "id": f"demo/{serial + 1:03d}",
+            "name": "University of Demoborough Library",
+            "category": "library",
+            "subcategory": "library",
+            "opening_hours": "Mo-Fr 08:00-22:00",
+            "operator": "University of Demoborough",
+            "geometry": areas.geometry.iloc[len(areas) // 3].representative_point(),
+            "extra_tags": {"library": "academic", "access": "customers"},
+        },
+        {
+            **base,
+            "id": f"demo/{serial + 2:03d}",
+            "name": "Greystone Business Lounge",
+            "category": "community_centre",
+            "subcategory": "community_centre",
+            "opening_hours": "Mo-Fr 07:00-20:00",
+            "operator": None,
+            "geometry": areas.geometry.iloc[2 * len(areas) // 3].representative_point(),
+            "extra_tags": {"access": "private"},
+        },
+        {
+            **base,
+            "id": f"demo/{serial + 3:03d}",
+            "name": first["name"],
+            "category": "library",
+            "subcategory": "library",
+            "opening_hours": None,
+            "operator": None,
+            "geometry": twin,
+        },
+    ]
+
+
+def _demo_tags(row: dict) -> dict[str, str]:
+    """OpenStreetMap-style tags for a demo place (``extra_tags`` added, then removed)."""
+    key = "office" if row["category"] == "job_centre" else "amenity"
+    tags = {key: str(row["subcategory"]), "name": str(row["name"])}
+    for col in ("opening_hours", "internet_access", "wheelchair", "operator"):
+        if row.get(col) is not None:
+            tags[col] = str(row[col])
+    tags.update(row.pop("extra_tags", {}))
+    return tags
 
 
 def _internet(rng: np.random.Generator, category: str) -> str | None:

@@ -12,7 +12,17 @@ import pandas as pd
 from ._errors import InclusionGeoError
 from .scoring import NORMALISATIONS, Recipe, default_recipe, normalise, score
 
-__all__ = ["sensitivity", "correlation_check", "typology", "compare_indices", "validation_table"]
+__all__ = [
+    "sensitivity",
+    "correlation_check",
+    "typology",
+    "compare_indices",
+    "validation_table",
+    "national_and_local_scores",
+    "iuc_aucs",
+    "within_authority_aucs",
+    "learn_weights",
+]
 
 
 def _score_matrix(indicators: pd.DataFrame, recipe: Recipe, method: str, reference) -> np.ndarray:
@@ -290,3 +300,118 @@ def validation_table(
         rows.append({"reference": "CDRC IUC groups 7-10 (e-unengaged)", "measure": "ROC AUC", "value": res["roc_auc"],
                      "n": int(res["n"]), f"top_{int(top_share * 100)}pct_overlap": float("nan")})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+# --- validation against the CDRC Internet User Classification -------------------------------
+
+
+def national_and_local_scores(
+    counts: pd.DataFrame, recipe: Recipe, *, lad: pd.Series
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score every area the way :func:`inclusion_geo.national.run_national` does: once across
+    the whole run (national scope), and each authority within itself in one pass
+    (``score(..., groups=)``, as :func:`inclusion_geo.pipeline.run_stage_two_by` does).
+
+    Areas lacking an input of the recipe, and authorities with fewer than two areas, are left
+    out (the national run reports them as failed).
+
+    Returns
+    -------
+    (national, local)
+        The :func:`inclusion_geo.scoring.score` frames.
+    """
+    from .indicators import compute_indicators
+
+    needed = sorted({c for i in recipe.indicators for c in recipe.spec(i.name).columns})
+    indicators = compute_indicators(
+        counts.dropna(subset=needed), [recipe.spec(i.name) for i in recipe.indicators]
+    )
+    groups = lad.reindex(indicators.index)
+    sizes = groups.map(groups.value_counts())
+    keep = indicators.index[groups.notna() & (sizes >= 2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zero-variance notes, as in run_national
+        national = score(indicators, recipe)
+        local = score(indicators.loc[keep], recipe, groups=groups.loc[keep])
+    return national, local
+
+
+def iuc_aucs(
+    index: pd.Series,
+    iuc_group: pd.Series,
+    *,
+    groups: Sequence[int] = (7, 8, 9, 10),
+    engaged: Sequence[int] = (1, 2, 3, 4, 5, 6),
+) -> dict[str, float]:
+    """ROC AUC of ``index`` for the CDRC IUC groups: ``"7-10"`` (groups 7-10 against every other
+    area) and, for each of ``groups``, that group against the engaged groups 1-6. Only areas in
+    both are used; a comparison with one class only is NaN."""
+    from sklearn.metrics import roc_auc_score
+
+    both = pd.concat([index.rename("x"), iuc_group.rename("g")], axis=1, join="inner").dropna()
+    out = {}
+    y = both["g"].isin(list(groups))
+    out["7-10"] = float(roc_auc_score(y, both["x"])) if 0 < y.sum() < len(y) else float("nan")
+    for k in groups:
+        part = both[both["g"].isin([*engaged, k])]
+        yk = part["g"].eq(k)
+        out[str(k)] = (
+            float(roc_auc_score(yk, part["x"])) if 0 < yk.sum() < len(yk) else float("nan")
+        )
+    return out
+
+
+def within_authority_aucs(
+    index: pd.Series, iuc_group: pd.Series, *, lad: pd.Series, positive: Sequence[int] = (7, 8, 9, 10)
+) -> pd.Series:
+    """The ROC AUC for IUC groups 7-10 within each authority (``index`` scored within it);
+    authorities whose areas are all in, or all outside, the groups are left out."""
+    from sklearn.metrics import roc_auc_score
+
+    both = pd.concat(
+        [index.rename("x"), iuc_group.rename("g"), lad.rename("lad")], axis=1, join="inner"
+    ).dropna()
+    out = {}
+    for code, part in both.groupby("lad"):
+        y = part["g"].isin(list(positive))
+        if 0 < y.sum() < len(y):
+            out[code] = roc_auc_score(y, part["x"])
+    return pd.Series(out, name="roc_auc", dtype=float)
+
+
+def learn_weights(
+    scores: pd.DataFrame, iuc_group: pd.Series, *, positive: Sequence[int] = (7, 8, 9, 10)
+) -> pd.Series:
+    """Non-negative weights on indicator scores that best predict IUC groups 7-10: a logistic
+    regression whose coefficients are bounded at 0 (scipy L-BFGS-B; a small L2 penalty,
+    ``1e-3`` per area, keeps it unique) on the 0-10 scores.
+
+    A diagnostic: it says which inputs the classification rewards, not which it should.
+
+    Returns
+    -------
+    Series
+        One weight per column of ``scores``, summing to 1 (all 0 if none is positive).
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit, log_expit
+
+    both = scores.join(iuc_group.rename("_g"), how="inner").dropna()
+    y = both.pop("_g").isin(list(positive)).to_numpy(dtype=float)
+    if y.all() or not y.any():
+        raise InclusionGeoError("learn_weights: the areas given hold only one class.")
+    x = both.to_numpy(dtype=float) / 10.0
+    n, k = x.shape
+    penalty = 1e-3
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ theta[:k] + theta[k]
+        value = -(y * log_expit(z) + (1 - y) * log_expit(-z)).mean()
+        resid = (expit(z) - y) / n
+        grad = np.append(x.T @ resid + 2 * penalty * theta[:k], resid.sum())
+        return value + penalty * float(theta[:k] @ theta[:k]), grad
+
+    start = np.append(np.full(k, 0.1), 0.0)
+    fit = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0, None)] * k + [(None, None)])
+    w = pd.Series(fit.x[:k], index=both.columns, name="weight")
+    return w / w.sum() if w.sum() > 0 else w

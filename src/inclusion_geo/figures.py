@@ -1,8 +1,14 @@
 """Static figures for reports (matplotlib): a choropleth with legend and scale bar, the score
-distribution, domain contributions by ward, and per-ward profile figures."""
+distribution, domain contributions by ward, and per-ward profile figures.
+
+Every text drawn is literal: each figure is built and saved with ``text.parse_math`` off, so a
+``$`` in a name is never maths, and names are cleaned of control characters
+(:func:`inclusion_geo._safe.clean_text`) that have no glyph.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from ._safe import clean_text  # noqa: E402
 from ._validate import require_columns, to_bng  # noqa: E402
 
 __all__ = [
@@ -21,6 +28,18 @@ __all__ = [
     "domain_contributions_png",
     "ward_profile_png",
 ]
+
+
+def _literal_text(func):
+    """Build and save the figure with maths parsing off, so every Text (titles, tick labels,
+    legend entries, including those matplotlib creates while drawing) is shown as written."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _scale_bar(ax, extent_m: float) -> None:
@@ -42,6 +61,7 @@ def _save(fig, path: str | Path, *, dpi: int) -> Path:
     return path
 
 
+@_literal_text
 def choropleth_png(
     areas: gpd.GeoDataFrame,
     column: str,
@@ -62,7 +82,7 @@ def choropleth_png(
     bng.plot(
         column=column, scheme=scheme, k=min(k, int(bng[column].nunique())), cmap=cmap, legend=True,
         edgecolor="#777777", linewidth=0.2, ax=ax,
-        legend_kwds={"loc": "upper left", "fontsize": 7, "title": column.replace("_", " "), "title_fontsize": 8},
+        legend_kwds={"loc": "upper left", "fontsize": 7, "title": clean_text(column.replace("_", " ")), "title_fontsize": 8},
     )  # fmt: skip
     if outline is not None:
         to_bng(outline, what="outline").boundary.plot(ax=ax, color="#222222", linewidth=0.8)
@@ -73,10 +93,11 @@ def choropleth_png(
     minx, miny, maxx, maxy = bng.total_bounds
     _scale_bar(ax, max(maxx - minx, maxy - miny))
     ax.set_axis_off()
-    ax.set_title(title, fontsize=10)
+    ax.set_title(clean_text(title), fontsize=10)
     return _save(fig, path, dpi=110)
 
 
+@_literal_text
 def score_distribution_png(areas: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
     """Histogram of the risk index with the decile cut points marked."""
     require_columns(areas, ["risk_index", "risk_decile"], what="areas")
@@ -96,10 +117,11 @@ def score_distribution_png(areas: pd.DataFrame, path: str | Path, *, title: str 
             )
     ax.set_xlabel("risk index (0-10)")
     ax.set_ylabel("areas")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(clean_text(title), fontsize=10)
     return _save(fig, path, dpi=110)
 
 
+@_literal_text
 def domain_contributions_png(
     wards: pd.DataFrame, shares: dict[str, float], path: str | Path, *, title: str = ""
 ) -> Path:
@@ -107,10 +129,13 @@ def domain_contributions_png(
     (domain score x domain share), wards sorted by index."""
     cols = [f"domain_{d}" for d in shares if f"domain_{d}" in wards]
     parts = pd.DataFrame(
-        {c.removeprefix("domain_"): wards[c] * shares[c.removeprefix("domain_")] for c in cols}
+        {
+            clean_text(c.removeprefix("domain_")): wards[c] * shares[c.removeprefix("domain_")]
+            for c in cols
+        }
     )
-    parts.index = wards["name"] if "name" in wards else wards.index
-    parts = parts.loc[parts.sum(axis=1).sort_values().index]
+    parts.index = [clean_text(n) for n in (wards["name"] if "name" in wards else wards.index)]
+    parts = parts.iloc[np.argsort(parts.sum(axis=1).to_numpy(), kind="stable")]  # names may repeat
     fig, ax = plt.subplots(figsize=(7, max(3, 0.22 * len(parts) + 1)))
     colours = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"]
     parts.plot.barh(stacked=True, ax=ax, color=colours[: len(parts.columns)], width=0.8)
@@ -118,16 +143,17 @@ def domain_contributions_png(
     ax.set_ylabel("")
     ax.tick_params(axis="y", labelsize=7)
     ax.legend(fontsize=7, loc="lower right")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(clean_text(title), fontsize=10)
     return _save(fig, path, dpi=110)
 
 
+@_literal_text
 def ward_profile_png(
     ward_row: pd.Series, la_mean: pd.Series, path: str | Path, *, title: str = ""
 ) -> Path:
     """Bars of a ward's domain scores against the local authority's (population-weighted)."""
     domains = [c for c in la_mean.index if c.startswith("domain_")]
-    labels = [d.removeprefix("domain_").replace("_", " ") for d in domains]
+    labels = [clean_text(d.removeprefix("domain_").replace("_", " ")) for d in domains]
     y = np.arange(len(domains))
     fig, ax = plt.subplots(figsize=(5, 0.45 * len(domains) + 1))
     ax.barh(y + 0.2, [ward_row[d] for d in domains], height=0.4, color="#D55E00", label="ward")
@@ -138,5 +164,5 @@ def ward_profile_png(
     ax.set_xlim(0, 10)
     ax.set_xlabel("domain score (0-10)")
     ax.legend(fontsize=7)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(clean_text(title), fontsize=9)
     return _save(fig, path, dpi=100)

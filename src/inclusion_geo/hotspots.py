@@ -26,6 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy import stats
 
+from ._defaults import DEFAULT_PERMUTATIONS
 from ._errors import DataQualityError, InclusionGeoError
 from ._validate import require_valid_geometry, to_bng
 
@@ -290,7 +291,7 @@ def local_statistics(
     values: pd.Series,
     weights: SpatialWeights | Mapping[Hashable, SpatialWeights],
     *,
-    permutations: int = 999,
+    permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = 0,
     alpha: float = 0.05,
     fdr: bool = True,
@@ -529,7 +530,7 @@ def global_moran(
     values: pd.Series,
     weights: SpatialWeights | Mapping[Hashable, SpatialWeights],
     *,
-    permutations: int = 999,
+    permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = 0,
 ) -> dict:
     """Global Moran's I (row-standardised weights) with its analytic and permutation p-values.

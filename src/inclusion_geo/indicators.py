@@ -17,7 +17,15 @@ import pandas as pd
 from ._errors import DataQualityError, InclusionGeoError
 from ._validate import require_columns, require_numeric, require_unique_index
 
-__all__ = ["IndicatorSpec", "CATALOGUE", "DIRECTIONS", "compute_indicators", "get_indicator"]
+__all__ = [
+    "IndicatorSpec",
+    "CATALOGUE",
+    "DIRECTIONS",
+    "compute_indicators",
+    "get_indicator",
+    "indicator_from_recipe",
+    "RECIPE_SPEC_KEYS",
+]
 
 DIRECTIONS = ("higher_is_risk", "lower_is_risk")
 
@@ -27,13 +35,14 @@ class IndicatorSpec:
     """How one indicator is computed and what it means.
 
     ``value = 100 * numerator / denominator`` when ``denominator`` is set (unit ``%``), otherwise
-    the ``numerator`` column is used as it is (scores, speeds).
+    the ``numerator`` column is used as it is (scores, speeds). A numerator or denominator given
+    as a tuple of columns is their sum (e.g. two NS-SeC classes).
     """
 
     name: str
     label: str
-    numerator: str
-    denominator: str | None
+    numerator: str | tuple[str, ...]
+    denominator: str | tuple[str, ...] | None
     unit: str
     direction: str
     domain: str
@@ -49,7 +58,12 @@ class IndicatorSpec:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (self.numerator,) if self.denominator is None else (self.numerator, self.denominator)
+        """Every input column, numerator first."""
+        out: list[str] = []
+        for part in (self.numerator, self.denominator):
+            if part is not None:
+                out += [part] if isinstance(part, str) else list(part)
+        return tuple(out)
 
 
 def _pct(
@@ -124,6 +138,23 @@ CATALOGUE: dict[str, IndicatorSpec] = {
                       None, "Mbit/s", "lower_is_risk", "connectivity",
                       "Ofcom Connected Nations (performance)", "varies",
                       "Average download speed of lines in use."),
+        IndicatorSpec("deri_broadband_score", "Poor broadband (DERI component, 2022)",
+                      "deri_broadband_score", None, "score", "higher_is_risk", "connectivity",
+                      "GMCA DERI v1.6 broadband component (derived from Ofcom Connected Nations "
+                      "2022; [sources.deri_connectivity])", "2022",
+                      "GMCA's national 0-10 broadband score, a DERIVED 2022 input for runs with "
+                      "no Ofcom file; England only. Prefer the Ofcom indicators when you have "
+                      "the file."),
+        IndicatorSpec("idaopi_score", "Pension-age income deprivation (IDAOPI)", "idaopi_score",
+                      None, "rate", "higher_is_risk", "deprivation",
+                      "English Indices of Deprivation (File 7)", "2019",
+                      "Income Deprivation Affecting Older People Index: share of people aged 60+ "
+                      "who are income deprived (England only)."),
+        IndicatorSpec("rurality", "Rurality (RUC 2011)", "rurality", None, "class",
+                      "higher_is_risk", "connectivity",
+                      "ONS rural-urban classification 2011 ([sources.rural_urban])", "2011",
+                      "0 urban, 1 urban in a sparse setting, 2 town and fringe, 3 village or "
+                      "sparse town and fringe, 4 sparse village and dispersed."),
         IndicatorSpec("imd_score", "IMD score", "imd_score", None, "score", "higher_is_risk",
                       "deprivation", "English Indices of Deprivation", "2019",
                       "Index of Multiple Deprivation score (higher is more deprived)."),
@@ -147,6 +178,80 @@ CATALOGUE: dict[str, IndicatorSpec] = {
                       "Health deprivation and disability domain score."),
     ]
 }  # fmt: skip
+
+
+def _total(counts: pd.DataFrame, part: str | tuple[str, ...]) -> pd.Series:
+    if isinstance(part, str):
+        return counts[part].astype(float)
+    return counts[list(part)].astype(float).sum(axis=1, skipna=False)
+
+
+RECIPE_SPEC_KEYS = ("numerator", "denominator", "label", "unit", "description")
+
+
+def indicator_from_recipe(name: str, options, *, source: str = "recipe") -> IndicatorSpec:
+    """An indicator defined in a recipe's ``[indicators.<name>]`` table, without Python.
+
+    ``numerator`` (required) and ``denominator`` (optional) are column names of the loaded
+    counts, or lists of them to be summed; ``domain`` is required; ``direction`` (default
+    ``higher_is_risk``), ``label``, ``unit`` and ``description`` are optional. Weight and
+    transform stay with the recipe. Columns are checked against the loaded tables when the
+    run starts; a zero or negative denominator is an error when the indicator is computed.
+
+    Example
+    -------
+    >>> spec = indicator_from_recipe("pct_no_car", {"numerator": "no_car",
+    ...     "denominator": "cars_base", "domain": "deprivation", "label": "No car or van"})
+    >>> spec.columns, spec.unit
+    (('no_car', 'cars_base'), '%')
+    """
+    where = f"{source}: [indicators.{name}]"
+    if name in CATALOGUE:
+        raise InclusionGeoError(
+            f"{where} defines a numerator, but {name!r} is a catalogue indicator; give your "
+            "indicator another name (e.g. my_{name}) or remove numerator/denominator."
+        )
+
+    def columns(key: str) -> str | tuple[str, ...] | None:
+        value = options.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, str) and v.strip() for v in value)
+        ):
+            return tuple(v.strip() for v in value)
+        raise InclusionGeoError(
+            f"{where} {key} = {value!r}: give a column name of the loaded tables, or a list of "
+            f'them to add up, e.g. {key} = "no_car" or {key} = ["col_a", "col_b"].'
+        )
+
+    numerator, denominator = columns("numerator"), columns("denominator")
+    if numerator is None:
+        raise InclusionGeoError(f"{where} needs numerator = a column name (or a list of them).")
+    domain = options.get("domain")
+    if not isinstance(domain, str) or not domain.strip():
+        raise InclusionGeoError(
+            f'{where} needs domain = the domain it belongs to, e.g. domain = "deprivation".'
+        )
+    for key in ("label", "unit", "description", "direction"):
+        if key in options and not isinstance(options[key], str):
+            raise InclusionGeoError(f'{where} {key} = {options[key]!r} must be text ("...").')
+    return IndicatorSpec(
+        name=name,
+        label=options.get("label", name),
+        numerator=numerator,
+        denominator=denominator,
+        unit=options.get("unit", "%" if denominator is not None else "value"),
+        direction=options.get("direction", "higher_is_risk"),
+        domain=domain.strip(),
+        source=f"defined in {source}",
+        vintage="as loaded",
+        description=options.get("description", ""),
+    )
 
 
 def get_indicator(name: str) -> IndicatorSpec:
@@ -206,11 +311,11 @@ def compute_indicators(
     for spec in resolved:
         require_columns(counts, spec.columns, what=f"counts (for indicator {spec.name!r})")
         require_numeric(counts, spec.columns, what="counts")
-        num = counts[spec.numerator].astype(float)
+        num = _total(counts, spec.numerator)
         if spec.denominator is None:
             out[spec.name] = num
             continue
-        den = counts[spec.denominator].astype(float)
+        den = _total(counts, spec.denominator)
         bad = den <= 0
         if bad.any():
             raise DataQualityError(

@@ -51,6 +51,7 @@ __all__ = [
     "add_hotspots",
     "add_clusters",
     "add_priority_outline",
+    "add_actions",
     "add_assets",
     "add_wards",
     "add_catchments",
@@ -277,6 +278,7 @@ DEFAULT_AREA_TOOLTIP = {
     "risk_decile": "Decile (1 = most at risk)",
     "hotspot_class": "Hotspot",
     "priority_label": "Priority",
+    "action_label": "What to do",
     "top_barriers": "Top barriers",
     "nearest_support": "Nearest support",
 }
@@ -424,19 +426,68 @@ def add_choropleth(
     return m
 
 
-def _add_categorical(m, areas, column, colours, *, name, tooltip, show, simplify_m):
+def _add_categorical(
+    m, areas, column, colours, *, name, tooltip, show, simplify_m, where=None, labels=None
+):
+    """Areas filled by category; ``where`` (a boolean Series) limits the layer to some areas,
+    ``labels`` gives the legend's words for each category."""
     require_columns(areas, [column], what="areas")
     data = _area_data(m, areas, simplify_m=simplify_m, tooltip=tooltip)
     fill_key = f"__fill_{column}"
     data.set_property(fill_key, areas[column].map(colours).fillna("#cccccc"))
-    _AreaLayer(data, name=name, fill_key=fill_key, fields=_fields(data, tooltip), show=show).add_to(
-        m
-    )
-    present = set(areas[column])
+    only = None
+    if where is not None:
+        only = f"__in_{column}_{name}"
+        data.set_property(only, where.map({True: "yes", False: "no"}))
+    _AreaLayer(
+        data, name=name, fill_key=fill_key, fields=_fields(data, tooltip), show=show, only=only
+    ).add_to(m)
+    present = set(areas[column] if where is None else areas.loc[where, column])
     _register_legend(
-        m, name, name, [(c, label) for label, c in colours.items() if label in present]
+        m,
+        name,
+        name,
+        [(c, (labels or {}).get(key, key)) for key, c in colours.items() if key in present],
     )
     return m
+
+
+# what to do in each priority area (colour-blind-safe Okabe-Ito tones)
+ACTION_COLOURS = {
+    "gap": "#D55E00",
+    "stretched": "#E69F00",
+    "opportunity": "#0072B2",
+    "opportunity_venue": "#56B4E9",
+    "unknown": "#999999",
+}
+ACTION_LEGEND = {
+    "gap": "gap: no help within reach",
+    "stretched": "stretched: help in reach, little capacity",
+    "opportunity": "opportunity: work through nearby support",
+    "opportunity_venue": "opportunity: a nearby venue could host",
+    "unknown": "access not measured",
+}
+
+
+def add_actions(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    *,
+    column: str = "action",
+    band_column: str = "priority_band",
+    max_band: int = 2,
+    name: str = "Priority areas: what to do",
+    tooltip: Mapping[str, str] | None = None,
+    show: bool = True,
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """Priority areas (band <= ``max_band``) coloured by their action: *gap* (no help within
+    reach), *stretched*, *opportunity* (work through a nearby place) or not measured."""
+    require_columns(areas, [column, band_column], what="areas")
+    return _add_categorical(
+        m, areas, column, ACTION_COLOURS, name=name, tooltip=tooltip, show=show,
+        simplify_m=simplify_m, where=areas[band_column] <= max_band, labels=ACTION_LEGEND,
+    )  # fmt: skip
 
 
 def add_hotspots(
@@ -535,8 +586,11 @@ def add_wards(
 
 
 _ASSET_FIELDS = [
+    ("tier_reason", "Why listed"),
     ("category", "Category"),
     ("subcategory", "Type"),
+    ("hours_text", "Open"),
+    ("capacity_text", "Capacity"),
     ("source", "Source"),
     ("opening_hours", "Opening hours"),
     ("internet_access", "Internet access"),
@@ -545,13 +599,59 @@ _ASSET_FIELDS = [
 ]
 
 
+def _missing(value: object) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))) or value == ""
+
+
 def _popup_html(row: pd.Series) -> str:
-    lines = [f"<b>{_e(row.get('name'))}</b>"]
+    lines = [f"<b>{_e(row.get('display_name', row.get('name')))}</b>"]
     for col, label in _ASSET_FIELDS:
         value = row.get(col)
-        if value is not None and not (isinstance(value, float) and np.isnan(value)) and value != "":
+        if not _missing(value):
             lines.append(f"{_e(label)}: {_e(value)}")
     return "<br>".join(lines)
+
+
+TIER_NAMES = {1: "Digital support", 2: "Venue that could host", 3: "Context"}
+
+
+def _asset_texts(assets: pd.DataFrame) -> pd.DataFrame:
+    """Opening hours and capacity in words, for popups."""
+    out = assets.copy()
+    if "hours_per_week" in out:
+        hours = pd.to_numeric(out["hours_per_week"], errors="coerce")
+        flags = [
+            "; ".join(
+                word
+                for word, on in (("evenings", ev), ("weekends", we))
+                if not _missing(on) and bool(on)
+            )
+            for ev, we in zip(
+                out.get("open_evenings", pd.Series(pd.NA, index=out.index)),
+                out.get("open_weekends", pd.Series(pd.NA, index=out.index)),
+                strict=True,
+            )
+        ]
+        raw = out.get("opening_hours", pd.Series(pd.NA, index=out.index))
+        out["hours_text"] = [
+            (f"{r} " if not _missing(r) else "")
+            + (
+                f"({h:.3g} h a week{'; ' + f if f else ''})"
+                if np.isfinite(h)
+                else "(hours unknown)"
+            )
+            for r, h, f in zip(raw, hours, flags, strict=True)
+        ]
+    elif "opening_hours" in out:
+        out["hours_text"] = out["opening_hours"]
+    if "capacity" in out:
+        cap = pd.to_numeric(out["capacity"], errors="coerce")
+        source = out.get("capacity_source", pd.Series("", index=out.index)).fillna("")
+        out["capacity_text"] = [
+            "" if not np.isfinite(c) else f"{c:g} at once" + (f" ({s})" if s else "")
+            for c, s in zip(cap, source, strict=True)
+        ]
+    return out
 
 
 def add_assets(
@@ -561,37 +661,65 @@ def add_assets(
     categories: Sequence[str] | None = None,
     cluster: bool | None = None,
     show: bool | Sequence[str] = True,
+    show_tiers: Sequence[int] = (1, 2),
 ) -> folium.Map:
     """Community assets as circle markers, one toggleable layer per category (Okabe-Ito colours),
     clustered when a category has more than 100 points (or as ``cluster`` says). ``show`` is
     True/False for every layer, or the categories to switch on at first.
 
-    Each category is one GeoJSON layer (not one script per marker), so thousands of assets stay
-    light. Popups show name, category, type, source, opening hours, internet and wheelchair
-    access and operator where known; every value is escaped.
+    With a ``tier`` column (an asset register, :func:`inclusion_geo.register.build_register`),
+    there is one layer per tier and category, named for the tier (digital support, venue that
+    could host, context), and only ``show_tiers`` are on at first.
+
+    Each layer is one GeoJSON layer (not one script per marker), so thousands of assets stay
+    light. Popups show the name, why the place is listed, category, type, opening hours (with
+    weekly hours, evenings and weekends), capacity, source, internet and wheelchair access and
+    operator where known; every value is escaped.
     """
     require_columns(assets, ["name", "category"], what="assets")
-    web = to_web_geometry(assets)
+    web = _asset_texts(to_web_geometry(assets))
+    tiered = "tier" in web.columns
+    if tiered:
+        web["tier"] = pd.to_numeric(web["tier"], errors="coerce").fillna(3).astype(int)
     cats = (
         list(categories) if categories is not None else sorted(web["category"].astype(str).unique())
     )
-    for i, cat in enumerate(cats):
-        colour = OKABE_ITO_EXTENDED[i % len(OKABE_ITO_EXTENDED)]
+    colour_of = {cat: OKABE_ITO_EXTENDED[i % len(OKABE_ITO_EXTENDED)] for i, cat in enumerate(cats)}
+    keys = (
+        sorted(
+            {(t, c) for t, c in zip(web["tier"], web["category"], strict=True) if c in colour_of}
+        )
+        if tiered
+        else [(None, c) for c in cats]
+    )
+    for tier, cat in keys:
+        colour = colour_of[cat]
         subset = web[web["category"] == cat]
-        label = cat.replace("_", " ")
-        layer_name = f"Assets: {label} ({len(subset)})"
+        if tier is not None:
+            subset = subset[subset["tier"] == tier]
+        label = str(cat).replace("_", " ")
+        prefix = "Assets" if tier is None else f"{TIER_NAMES.get(tier, f'Tier {tier}')}"
+        layer_name = f"{prefix}: {label} ({len(subset)})"
         visible = show if isinstance(show, bool) else cat in set(show)
+        if tier is not None and show is True:
+            visible = tier in set(show_tiers)
         group = folium.FeatureGroup(name=_e(layer_name), show=visible)
         use_cluster = len(subset) > 100 if cluster is None else cluster
         target = folium.plugins.MarkerCluster(control=False).add_to(group) if use_cluster else group
         geo = json.loads(subset.geometry.to_json(drop_id=True))
-        for feature, (_, row) in zip(geo["features"], subset.iterrows(), strict=True):
+        names = subset.get("display_name", subset["name"])
+        for feature, (_, row), name in zip(geo["features"], subset.iterrows(), names, strict=True):
             # already-escaped HTML: the popup and tooltip insert these strings as HTML
-            feature["properties"] = {"popup": _popup_html(row), "label": _e(row.get("name"))}
+            feature["properties"] = {"popup": _popup_html(row), "label": _e(name)}
         folium.GeoJson(
             geo,
             marker=folium.CircleMarker(
-                radius=6, color="#222222", weight=1, fill=True, fill_color=colour, fill_opacity=0.95
+                radius=6 if tier in (None, 1) else 4.5,
+                color="#222222",
+                weight=1.5 if tier == 1 else 1,
+                fill=True,
+                fill_color=colour,
+                fill_opacity=0.95 if tier in (None, 1, 2) else 0.6,
             ),
             tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
             popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
@@ -606,17 +734,21 @@ def add_catchments(
     m: folium.Map,
     assets: gpd.GeoDataFrame,
     *,
-    category: str,
+    category: str | None = None,
     radius_m: float = 800.0,
+    name: str | None = None,
     show: bool = False,
 ) -> folium.Map:
-    """Catchment circles of ``radius_m`` around assets of one category (off by default)."""
-    subset = to_web_geometry(assets[assets["category"] == category])
-    name = f"Catchments: {category.replace('_', ' ')} ({radius_m:g} m)"
-    group = folium.FeatureGroup(name=_e(name), show=show)
-    for _, row in subset.iterrows():
+    """Catchment circles of ``radius_m`` around assets (of one ``category``, or all of those
+    given), off by default; ``name`` says what they are around."""
+    subset = assets if category is None else assets[assets["category"] == category]
+    subset = to_web_geometry(subset)
+    what = name or (category or "assets").replace("_", " ")
+    layer_name = f"Catchments: {what} ({radius_m:g} m)"
+    group = folium.FeatureGroup(name=_e(layer_name), show=show)
+    for point in subset.geometry:
         folium.Circle(
-            location=[row.geometry.y, row.geometry.x],
+            location=[point.y, point.x],
             radius=radius_m,
             color="#0072B2",
             weight=1,
@@ -625,7 +757,9 @@ def add_catchments(
             interactive=False,
         ).add_to(group)
     group.add_to(m)
-    _register_legend(m, name, name, [("outline:#0072B2", f"{radius_m:g} m around each")])
+    _register_legend(
+        m, layer_name, layer_name, [("outline:#0072B2", f"{radius_m:g} m around each")]
+    )
     return m
 
 

@@ -6,7 +6,6 @@ A failure in one authority (a missing input, say) is recorded and the run goes o
 
 from __future__ import annotations
 
-import html
 import logging
 import multiprocessing
 import os
@@ -21,11 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InclusionGeoError
+from ._output import claim_output
+from ._safe import csv_text_cells, file_stem, html_text, md_text
 from .config import RunConfig, load_config
 from .hotspots import build_weights, local_statistics
 from .indicators import compute_indicators
 from .pipeline import run_stage_two_by, warn_unmeasured
-from .report import check_out_dir, priority_table, staged_output, write_outputs
+from .report import priority_table, staged_output, write_outputs
 from .runner import load_inputs, resolve_recipe, stage_two_options
 from .scoring import score
 
@@ -119,10 +120,14 @@ def run_national(
     ``workers`` processes write the per-authority pages (default ``[output] workers``: one per
     core, at most four); ``progress`` shows a progress bar (default: when run in a terminal).
     """
+    out = Path(out_dir).expanduser().absolute()
+    with claim_output(out):  # checked and locked before any loading, until the final move
+        return _run_national(config, out, progress=progress, workers=workers)
+
+
+def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     cfg = cfg if workers is None else replace(cfg, workers=workers)
-    out = Path(out_dir).expanduser().absolute()
-    check_out_dir(out)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     inputs = load_inputs(cfg)
@@ -207,13 +212,12 @@ def run_national(
             )
         all_areas = pd.concat(tables)
         all_areas = all_areas.sort_values(["national_rank"])
-        all_areas.to_csv(tmp / "national_priority_areas.csv", index=False)
+        csv_text_cells(all_areas).to_csv(tmp / "national_priority_areas.csv", index=False)
         t = time.perf_counter()
         summaries = la_summaries(all_areas, names=pd.Series(names))
         timings["roll-ups"] = time.perf_counter() - t
-        summaries.round(4).to_csv(tmp / "local_authorities.csv")
-        failed_named = {f"{c} ({names[c]})" if c in names else c: v for c, v in failed.items()}
-        _write_index(tmp, cfg, summaries, failed_named, dropped)
+        csv_text_cells(summaries.round(4)).to_csv(tmp / "local_authorities.csv")
+        _write_index(tmp, cfg, summaries, failed, dropped, names=names)
     timings["total"] = time.perf_counter() - start
     return NationalRun(
         out_dir=out, succeeded=succeeded, failed=failed, summaries=summaries, timings=timings,
@@ -352,7 +356,7 @@ def _write_pages(jobs: list[tuple], *, workers: int, show: bool):
 def _pages(job: tuple) -> tuple[str, pd.DataFrame | str]:
     """Write one authority's map, tables and summary; return its rows of the national table."""
     tiles, result, code, name, national, folder = job
-    safe = "".join(ch if ch.isalnum() else "_" for ch in code)
+    safe = file_stem(code)  # the index links to the same name
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -375,21 +379,34 @@ def _measured(row: pd.Series) -> str:
 
 
 def _write_index(
-    folder: Path, cfg: RunConfig, summaries: pd.DataFrame, failed: dict, dropped: list
+    folder: Path,
+    cfg: RunConfig,
+    summaries: pd.DataFrame,
+    failed: dict,
+    dropped: list,
+    *,
+    names: dict | None = None,
 ) -> None:
+    """``index.html`` and ``summary.md`` of a national run; ``failed`` maps codes to why.
+    Every name is escaped (:mod:`inclusion_geo._safe`); links go only to the folders
+    :func:`_pages` wrote."""
+    names = names or {}
+
+    def who(code, escape) -> str:  # "E08000033 (Calderdale)", each part escaped
+        name = names.get(code)
+        return f"{escape(code)} ({escape(name)})" if name is not None else escape(code)
+
     rows = "".join(
-        f"<tr><td>{int(r['average_score_rank'])}</td><td><a href='{html.escape(code)}/map.html'>"
-        f"{html.escape(str(r.get('name', code)))}</a></td><td>{html.escape(code)}</td>"
+        f"<tr><td>{int(r['average_score_rank'])}</td><td><a href='{file_stem(code)}/map.html'>"
+        f"{html_text(r.get('name', code))}</a></td><td>{html_text(code)}</td>"
         f"<td>{r['average_score']:.2f}</td><td>{r['pct_population_top_decile']:.0f}%</td>"
         f"<td>{r['extent']:.2f}</td><td>{_measured(r)}</td>"
-        f"<td><a href='{html.escape(code)}/summary.md'>summary</a></td></tr>"
+        f"<td><a href='{file_stem(code)}/summary.md'>summary</a></td></tr>"
         for code, r in summaries.iterrows()
     )
-    fails = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in failed.items())
-    note = (
-        f"<p>Scored without {html.escape(', '.join(dropped))} (no source).</p>" if dropped else ""
-    )
-    title = html.escape(f"Digital exclusion risk: {cfg.area_name}")
+    fails = "".join(f"<li>{who(k, html_text)}: {html_text(v)}</li>" for k, v in failed.items())
+    note = f"<p>Scored without {html_text(', '.join(dropped))} (no source).</p>" if dropped else ""
+    title = html_text(f"Digital exclusion risk: {cfg.area_name}")
     scope = (
         f"<p>National columns (score, rank, decile, hotspots, average score, top decile, "
         f"extent) compare each area with all {int(summaries['n_areas'].sum()):,} areas of "
@@ -408,15 +425,15 @@ def _write_index(
         encoding="utf-8",
     )
     lines = [
-        f"# {cfg.area_name}",
+        f"# {md_text(cfg.area_name)}",
         "",
         f"{len(summaries)} authorities succeeded, {len(failed)} failed.",
         "",
     ]
-    lines += [f"- failed {k}: {v}" for k, v in failed.items()]
+    lines += [f"- failed {who(k, md_text)}: {md_text(v)}" for k, v in failed.items()]
     unmeasured = summaries.index[summaries.get("pct_areas_access_measured", 100.0) < 100.0]
     if len(unmeasured):
-        named = ", ".join(str(summaries.loc[c].get("name", c)) for c in unmeasured[:10])
+        named = ", ".join(md_text(summaries.loc[c].get("name", c)) for c in unmeasured[:10])
         more = f" and {len(unmeasured) - 10} more" if len(unmeasured) > 10 else ""
         lines += [
             "",

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,15 +31,24 @@ from ._validate import (
 )
 from .aggregate import rollup
 from .datasets import load_demo_borough
-from .geography import check_codes, check_same_vintage
+from .geography import (
+    check_assets_near,
+    check_bng_coordinates,
+    check_centroids_in_areas,
+    check_codes,
+    check_no_overlaps,
+    check_same_vintage,
+)
 from .indicators import compute_indicators
+from .register import build_register
 from .scoring import Recipe, contributions, default_recipe, score, top_barriers
 
 __all__ = ["StageTwoResult", "run_stage_two", "run_stage_two_by", "run_demo", "DEFAULT_SUITABLE"]
 
-# Places where people can get help to get online; cafes with wifi and places of worship are
-# measured and mapped too, but do not count as support unless the user says so.
-DEFAULT_SUITABLE = ("library", "community_centre", "advice", "job_centre")
+# Which categories may count as support at all: None lets the asset register's tiers decide
+# (libraries, advice services and places with public computers are tier 1; community centres
+# and halls tier 2; cafes, worship, health and the rest context only).
+DEFAULT_SUITABLE = None
 
 
 @dataclass(frozen=True)
@@ -55,14 +65,21 @@ class StageTwoResult:
     wards : DataFrame
         One row per ward, ranked by population-weighted mean risk index.
     assets : GeoDataFrame
-        The community assets used (EPSG:27700).
+        The community places used (EPSG:27700): the asset register's included rows, each with
+        its ``tier`` (1 digital support, 2 a venue that could host, 3 context), opening hours,
+        weekly hours and capacity.
+    register : GeoDataFrame
+        The whole asset register: every place read, including those left out (``include`` is
+        False) with the reason (:func:`inclusion_geo.register.build_register`).
     ward_boundaries : GeoDataFrame or None
     recipe : Recipe
     weights : SpatialWeights
     global_moran : dict
         Global Moran's I of the risk index.
     coverage : dict
-        At-risk population (risk deciles 1-2) within the long catchment of suitable support.
+        Residents at risk (of areas of very high or high need) within the long catchment of
+        tier-1 support, plainly and capacity-adjusted
+        (:func:`inclusion_geo.assets.support_coverage`).
     place, label : str
         The study area's name, and a data label ("synthetic demo data" for the demo).
     sources : dict
@@ -75,6 +92,7 @@ class StageTwoResult:
     areas: gpd.GeoDataFrame
     wards: pd.DataFrame
     assets: gpd.GeoDataFrame
+    register: gpd.GeoDataFrame | None
     ward_boundaries: gpd.GeoDataFrame | None
     recipe: Recipe
     weights: _hotspots.SpatialWeights
@@ -261,13 +279,12 @@ def _run(
     circuity=1.0, permutations=999, seed=0, sources=None, assets_outside="keep", by=None,
     places=None, weights=None, assets_cover="auto",
 ) -> dict:  # fmt: skip
-    import warnings
-
     timer = StageTimer()
     with timer("checks"):
         areas = to_bng(require_geodataframe(areas, what="areas"), what="areas")
         require_unique_index(areas, what="areas")
         require_valid_geometry(areas, what="areas")
+        check_bng_coordinates(areas, what="areas")
         check_codes(areas, what="areas")
         require_columns(areas, ["name", "ward_code", "ward_name"], what="areas")
         require_columns(counts, ["residents"], what="counts")
@@ -293,16 +310,21 @@ def _run(
                 areas.index, centroids.index, left_what="areas", right_what="centroids"
             )
             centroids = centroids.reindex(areas.index)
-        assets = _assets.validate_assets(assets, study_area=areas.geometry, outside=assets_outside)
-        present = set(assets["category"])
-        suitable_list = (
-            sorted(present) if suitable is None else [c for c in suitable if c in present]
-        )
-        if not suitable_list:
-            raise InclusionGeoError(
-                f"None of the suitable categories {list(suitable or [])} has any assets; categories "
-                f"present: {sorted(present)}. Pass suitable= with the categories that offer support."
+            check_bng_coordinates(centroids, what="centroids")
+            check_centroids_in_areas(areas, centroids, stacklevel=4)
+        if ward_boundaries is not None:
+            check_no_overlaps(
+                to_bng(ward_boundaries, what="ward_boundaries"), what="ward_boundaries"
             )
+        assets = _assets.validate_assets(assets, study_area=areas.geometry, outside=assets_outside)
+        check_bng_coordinates(assets, what="assets")
+        check_assets_near(assets, areas, stacklevel=4)
+        register = _support_register(assets, suitable)
+        suitable_list = sorted(
+            register.loc[register["include"].astype(bool) & (register["tier"] <= 2), "category"]
+            .astype(str)
+            .unique()
+        )
     groups = None if by is None else areas[by]
     group_codes = [None] if by is None else sorted(groups.unique())
     names_of = {None: place} | {
@@ -325,23 +347,20 @@ def _run(
         morans = _hotspots.global_moran(risk, weights_of, permutations=permutations, seed=seed)
     short_m, long_m = catchments_m
     with timer("access"):
-        support = assets[assets["category"].isin(suitable_list)]
+        used = register[register["include"].astype(bool)]
+        support = used[used["tier"] == 1]
         known = _assets.covered_areas(areas, support, by=by, covers=assets_cover)
         access = _assets.access_measures(
-            centroids, assets, suitable=suitable_list, catchments_m=catchments_m,
+            centroids, used, suitable=suitable_list, catchments_m=catchments_m,
             circuity=circuity,
+        ).join(
+            _assets.access_by_tier(centroids, used, catchments_m=catchments_m, circuity=circuity)
         )  # fmt: skip
-        supply = _assets.e2sfca(
-            centroids, counts["residents"], support, max_cost=long_m, circuity=circuity
-        )
-        nearest = _assets.nearest_assets(
-            centroids, assets, k=3, categories=suitable_list, circuity=circuity
-        )
-        pairs = zip(nearest["name"], nearest["distance_m"], strict=True)
-        labels = np.array([f"{n} ({_distance(d)})" for n, d in pairs], dtype=object).reshape(
-            len(centroids), -1
-        )  # nearest_assets gives k rows per area, in the areas' order
-        nearest_text = pd.Series(["; ".join(row) for row in labels], index=centroids.index)
+        need = _priorities.need_level(scores["risk_decile"], local["hotspot_class"])
+        at_risk = counts["residents"].where(need.isin(_priorities.PRIORITY_NEEDS), 0)
+        supply = _assets.support_hours(centroids, at_risk, used, max_cost=long_m, circuity=circuity)
+        places = _assets.work_through(centroids, used, catchment_m=long_m, circuity=circuity, k=3)
+        nearest_text = _nearest_support(centroids, support, circuity=circuity)
         if not known.all():
             access, supply, nearest_text = _unmeasured(
                 access, supply, nearest_text, known, areas, by, names_of, suitable_list
@@ -350,9 +369,10 @@ def _run(
     with timer("explain and prioritise"):
         table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
         table["population"] = counts["residents"].astype("int64")
+        table["residents_at_risk"] = at_risk.astype("int64")
         explained = contributions(scores, recipe).add_prefix("contrib_")
         table = table.join(indicators).join(scores).join(explained).join(local).join(access)
-        table[supply.name] = supply
+        table = table.join(supply)
         table["top_barriers"] = top_barriers(
             indicators,
             recipe,
@@ -361,7 +381,11 @@ def _run(
             places={g: names_of[g] for g in group_codes if g is not None},
         )
         table["nearest_support"] = nearest_text
-        table = _priorities.priority_areas(table, short_m=short_m, long_m=long_m, by=by)
+        table["work_through"] = places
+        table = _priorities.priority_areas(
+            table, distance_column="dist_tier1_m", venue_distance_column="dist_tier1_2_m",
+            supply_column=_assets.SUPPLY_COLUMN, short_m=short_m, long_m=long_m, by=by,
+        )  # fmt: skip
         if label:
             table["data_label"] = label
         ranked = gpd.GeoDataFrame(
@@ -396,13 +420,8 @@ def _run(
         parts = _split(ranked, by)
         ward_parts = _split(wards, by)
         centroids = centroids.reindex(ranked.index)
-        at_risk = ranked["risk_decile"] <= 2
-        covers = (
-            _assets.coverage(ranked, ranked["population"], at_risk, catchment_m=long_m)
-            if by is None
-            else _assets.coverage_by(
-                ranked, ranked["population"], at_risk, by=by, catchment_m=long_m
-            )
+        covers = _assets.support_coverage(
+            ranked, ranked["residents_at_risk"], catchment_m=long_m, by=by
         )
         for g in group_codes:
             part = parts[g]
@@ -413,7 +432,8 @@ def _run(
             results[g] = StageTwoResult(
                 areas=part,
                 wards=ward_parts[g],
-                assets=assets,
+                assets=used,
+                register=register,
                 ward_boundaries=part_bounds,
                 recipe=recipe,
                 weights=weights_of[g],
@@ -429,15 +449,49 @@ def _run(
     return results
 
 
-def warn_unmeasured(where: str, suitable: Sequence[str], *, stacklevel: int = 2) -> None:
-    """Warn that access is not measured ``where`` (the asset list does not cover it)."""
-    import warnings
+def _support_register(assets: gpd.GeoDataFrame, suitable: Sequence[str] | None):
+    """The asset register of these assets (built unless ``assets`` is one already), with places
+    outside the ``suitable`` categories (when given) kept as context only (tier 3)."""
+    register = assets if {"tier", "include"} <= set(assets.columns) else build_register(assets)
+    if suitable is None:
+        present = set(register["category"])
+    else:
+        present = set(register["category"])
+        absent = sorted(set(suitable) - present)
+        if absent and not set(suitable) & present:
+            raise InclusionGeoError(
+                f"None of the suitable categories {list(suitable)} has any assets; categories "
+                f"present: {sorted(present)}. Pass suitable= with the categories that may offer "
+                "support, or None to let the register's tiers decide."
+            )
+        outside = ~register["category"].isin(list(suitable)) & (register["tier"] <= 2)
+        if outside.any():
+            register = register.copy()
+            register.loc[outside, "tier"] = 3
+            register.loc[outside, "tier_reason"] = (
+                "context only in this run: its category is not among the suitable ones"
+            )
+    if not (register["include"].astype(bool) & (register["tier"] == 1)).any():
+        warnings.warn(
+            "No place in the asset register offers digital support (tier 1: libraries, advice "
+            "services, places with public computers, or rows a council register marks so), so "
+            f"every area of need is a gap. Categories present: {sorted(present)}.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return register
 
+
+def warn_unmeasured(
+    where: str, suitable: Sequence[str] | None = None, *, stacklevel: int = 2
+) -> None:
+    """Warn that access is not measured ``where`` (the asset list does not cover it)."""
+    what = f" of the categories {', '.join(suitable)}" if suitable else ""
     warnings.warn(
-        f"The asset list has no support place ({', '.join(suitable)}) inside {where}: access "
-        "there is not measured and priorities rest on risk alone. Add assets that cover them, "
-        "or, if the list is complete there, say so with assets_cover= ([sources.assets] covers "
-        "in a config).",
+        f"The asset list has no place of digital support (tier 1){what} inside {where}: "
+        "access there is not measured, so the action for its areas of need is unknown (their "
+        "priority rests on need, as everywhere). Add assets that cover them, or, if the list is "
+        "complete there, say so with assets_cover= ([sources.assets] covers in a config).",
         UserWarning,
         stacklevel=stacklevel + 1,
     )
@@ -450,7 +504,7 @@ def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitab
     access = access.astype({c: "Int64" for c in counts})
     access.loc[unknown] = np.nan
     supply = supply.copy()
-    supply[unknown] = np.nan
+    supply.loc[unknown] = np.nan
     nearest_text = nearest_text.copy()
     nearest_text[unknown] = "not measured: the asset list does not cover this area"
     where = (
@@ -462,6 +516,18 @@ def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitab
     )
     warn_unmeasured(where, suitable, stacklevel=5)
     return access, supply, nearest_text
+
+
+def _nearest_support(centroids: gpd.GeoSeries, support: gpd.GeoDataFrame, *, circuity: float):
+    """The nearest place of digital support (tier 1) to each area, with its distance, however
+    far: what a gap area is furthest from."""
+    if support.empty:
+        return pd.Series("no digital support in the asset register", index=centroids.index)
+    nearest = _assets.nearest_assets(centroids, support, k=1, circuity=circuity)
+    text = [
+        f"{n} ({_distance(d)})" for n, d in zip(nearest["name"], nearest["distance_m"], strict=True)
+    ]
+    return pd.Series(text, index=centroids.index, dtype=object)
 
 
 def _split(frame: pd.DataFrame, by: str | None) -> dict:

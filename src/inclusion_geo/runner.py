@@ -17,11 +17,25 @@ from . import sources as src
 from ._errors import DataQualityError, InclusionGeoError, VintageMismatchError
 from ._timing import StageTimer
 from .config import RunConfig, load_config
-from .geography import best_fit_lookup, convert_counts
-from .pipeline import DEFAULT_SUITABLE, StageTwoResult, run_stage_two
+from .geography import (
+    best_fit_lookup,
+    check_lookup_complete,
+    check_no_overlaps,
+    check_ward_coverage,
+    convert_counts,
+)
+from .pipeline import StageTwoResult, run_stage_two
 from .scoring import Recipe, default_recipe, load_recipe
 
-__all__ = ["StudyInputs", "load_inputs", "run_config", "resolve_recipe", "stage_two_options"]
+__all__ = [
+    "StudyInputs",
+    "load_inputs",
+    "load_register",
+    "run_config",
+    "resolve_recipe",
+    "check_recipe_columns",
+    "stage_two_options",
+]
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +104,14 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
                 f"{cfg.path}: {len(missing)} {key} area(s) of {cfg.area_name} are not in the "
                 f"boundary file, e.g. {missing[:5].tolist()}."
             )
+        picker = "group_lookup" if cfg.source("group_lookup", required=False) else "area_lookup"
+        check_lookup_complete(
+            boundaries,
+            chooser,
+            codes,
+            what=f"{cfg.path}: [sources.{picker}] {cfg.resolve(picker).name}",
+            place=cfg.area_name,
+        )
         boundaries = boundaries.loc[codes.intersection(boundaries.index, sort=False)]
         lad_of = lookup.reindex(boundaries.index)
     elif cfg.many:
@@ -118,7 +140,9 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
     areas["ward_code"], areas["ward_name"] = msoa, msoa
     if cfg.source("wards", required=False):
         with timer("boundaries"):
-            ward_boundaries = src.read_boundaries(cfg.resolve("wards"))
+            ward_boundaries = src.read_boundaries(cfg.resolve("wards"), expect="wards")
+        wards_what = f"{cfg.path}: [sources.wards] {cfg.resolve('wards').name}"
+        check_no_overlaps(ward_boundaries, what=wards_what)
         if cfg.many:  # a ward file may cover only some authorities: the others keep MSOA groups
             points = gpd.GeoDataFrame(geometry=centroids)
             inside = gpd.sjoin(points, ward_boundaries[["geometry"]], predicate="within")
@@ -133,13 +157,15 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
             has = fit.notna()
             areas.loc[has, "ward_code"] = fit[has].astype(str)
             if "name" in ward_boundaries:
-                areas.loc[has, "ward_name"] = fit[has].map(ward_boundaries["name"]).astype(str)
+                names = fit[has].map(ward_boundaries["name"])
+                areas.loc[has, "ward_name"] = names.fillna(fit[has]).astype(str)
         else:
+            check_ward_coverage(centroids, ward_boundaries, what=wards_what, place=cfg.area_name)
             fit = best_fit_lookup(centroids, ward_boundaries)
             areas["ward_code"] = fit
             areas["ward_name"] = (
-                fit.map(ward_boundaries["name"]) if "name" in ward_boundaries else fit
-            )
+                fit.map(ward_boundaries["name"]).fillna(fit) if "name" in ward_boundaries else fit
+            )  # a ward with no name is shown by its code
         sources["wards"] = (
             f"{ward_boundaries.attrs.get('source', '')} (best fit by population-weighted centroid)"
         )
@@ -158,7 +184,7 @@ def load_inputs(config: RunConfig | str | Path) -> StudyInputs:
     with timer("ofcom"):
         counts = counts.join(_ofcom(cfg, key, areas.index, sources))
     with timer("assets"):
-        assets = _assets(cfg, sources)
+        assets = _register(cfg, sources)
     return StudyInputs(
         areas=areas,
         counts=counts,
@@ -225,8 +251,8 @@ def _national_census(cfg: RunConfig) -> pd.DataFrame:
     stamp = "\n".join(f"{p.resolve()}|{p.stat().st_size}|{p.stat().st_mtime_ns}" for p in files)
     digest = hashlib.sha256(stamp.encode()).hexdigest()[:24]
     cached = cache_dir() / "harmonised" / f"census-lsoa21-{digest}.parquet"
-    if cached.exists():
-        return pd.read_parquet(cached)
+    if cached.exists() and (found := _read_census_cache(cached)) is not None:
+        return found
     oa_lookup = (
         src.load_oa_lsoa_lookup(cfg.resolve("census", "oa_lookup"))
         if entry.get("oa_lookup")
@@ -310,6 +336,30 @@ def _ofcom(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> pd.DataF
         frame = loader(cfg.resolve(name), lookup=lookup)
         out = out.join(_subset(frame, codes, cfg, name))
         sources[name] = frame.attrs.get("source", name)
+    return out.join(_derived_area_inputs(cfg, key, codes, sources))
+
+
+def _derived_area_inputs(cfg: RunConfig, key: str, codes: pd.Index, sources: dict) -> pd.DataFrame:
+    """Optional per-LSOA inputs read only when configured: the DERI's broadband component
+    (``[sources.deri_connectivity]``, named in the sources as a 2022 derived input; the Ofcom
+    loaders stay the first choice) and the rural-urban classification."""
+    from .sources.reference import load_deri_connectivity, load_rural_urban
+
+    out = pd.DataFrame(index=codes)
+    for name, loader, column in (
+        ("deri_connectivity", load_deri_connectivity, "deri_broadband_score"),
+        ("rural_urban", load_rural_urban, "rurality"),
+    ):
+        if cfg.source(name, required=False) is None:
+            continue
+        if key != "lsoa11cd":
+            raise VintageMismatchError(
+                f"{cfg.path}: [sources.{name}] is on LSOA 2011 but the analysis is on {key}; "
+                "use [area] geography = 'lsoa11'."
+            )
+        frame = loader(cfg.resolve(name))
+        out = out.join(_subset(frame[[column]], codes, cfg, name))
+        sources[name] = frame.attrs["source"]
     return out
 
 
@@ -331,6 +381,33 @@ def _assets(cfg: RunConfig, sources: dict) -> gpd.GeoDataFrame:
     return pd.concat(frames) if len(frames) > 1 else frames[0]
 
 
+def load_register(config: RunConfig | str | Path) -> gpd.GeoDataFrame:
+    """The asset register for a config's assets: ``[sources.assets]`` osm and/or council
+    lists, with ``register = "register.xlsx"`` (a file from ``inclusion-geo assets``, edited by
+    the council) applied when the config names one, and ``[assets] capacity_default``.
+
+    Returns
+    -------
+    GeoDataFrame
+        See :func:`inclusion_geo.register.build_register`.
+    """
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    return _register(cfg, {})
+
+
+def _register(cfg: RunConfig, sources: dict) -> gpd.GeoDataFrame:
+    from .register import build_register
+    from .sources.register import read_register
+
+    assets = _assets(cfg, sources)
+    edited = None
+    if cfg.source("assets").get("register"):
+        path = cfg.resolve("assets", "register")
+        edited = read_register(path)
+        sources["assets"] = f"{sources.get('assets', '')}; council register {path.name}".strip("; ")
+    return build_register(assets, register=edited, capacity_default=cfg.capacity_default)
+
+
 def resolve_recipe(cfg: RunConfig, counts: pd.DataFrame) -> tuple[Recipe, list[str]]:
     """The config's recipe, with indicators whose inputs are absent dropped (if allowed)."""
     if cfg.recipe == "default":
@@ -343,6 +420,7 @@ def resolve_recipe(cfg: RunConfig, counts: pd.DataFrame) -> tuple[Recipe, list[s
             if cfg.recipe in presets.PRESETS
             else load_recipe(cfg.path.parent / cfg.recipe)
         )
+    check_recipe_columns(recipe, counts, where=str(cfg.path))
     absent = [
         i.name
         for i in recipe.indicators
@@ -365,21 +443,35 @@ def resolve_recipe(cfg: RunConfig, counts: pd.DataFrame) -> tuple[Recipe, list[s
     return recipe, absent
 
 
+def check_recipe_columns(recipe: Recipe, counts: pd.DataFrame, *, where: str) -> None:
+    """Raise if an indicator defined in the recipe itself (``[indicators.<name>]`` with a
+    numerator) names a column no loaded table has: a typo there is never a missing source, so
+    it is not dropped like a catalogue indicator whose source is absent."""
+    from difflib import get_close_matches
+
+    for name, spec in recipe.specs.items():
+        unknown = [c for c in spec.columns if c not in counts.columns]
+        if not unknown:
+            continue
+        near = get_close_matches(unknown[0], [str(c) for c in counts.columns], n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise InclusionGeoError(
+            f"{where}: recipe {recipe.name!r} defines [indicators.{name}] from column(s) "
+            f"{unknown}{hint}, which no loaded table has. Loaded columns: "
+            f"{sorted(map(str, counts.columns))}. Add the table to [sources.census] paths or "
+            "correct the name."
+        )
+
+
 def stage_two_options(cfg: RunConfig) -> dict:
     """The :func:`run_stage_two` settings a config gives: support categories, catchments,
     circuity, permutations, seed and where the assets are complete."""
     covers = (cfg.source("assets", required=False) or {}).get("covers", "auto")
     if isinstance(covers, list) and not cfg.many:
-        if cfg.area_codes[0] not in covers:
-            raise InclusionGeoError(
-                f"{cfg.path}: [sources.assets] covers = {covers} does not include "
-                f"{cfg.area_codes[0]}, so access could not be measured there; add it, or give "
-                "assets that cover it."
-            )
-        covers = "all"
+        covers = "all"  # load_config checked that the list names this authority
     return {
         "assets_cover": covers,
-        "suitable": cfg.suitable if cfg.suitable is not None else DEFAULT_SUITABLE,
+        "suitable": cfg.suitable,
         "catchments_m": cfg.catchments_m,
         "circuity": cfg.circuity,
         "permutations": cfg.permutations,
@@ -408,3 +500,42 @@ def run_config(config: RunConfig | str | Path) -> StageTwoResult:
 
         result = replace(result, settings={**result.settings, "dropped_indicators": dropped})
     return result
+
+
+def _read_census_cache(path: Path) -> pd.DataFrame | None:
+    """The harmonised Census counts cached at ``path``, or None (with a warning, the file
+    removed) if it cannot be read or is not what :func:`_national_census` writes: counts
+    indexed by unique LSOA 2021 codes, numeric, with a ``residents`` column (suppressed or
+    missing Census cells stay missing, as the loaders leave them)."""
+    import re
+
+    try:
+        counts = pd.read_parquet(path)
+        codes = counts.index.astype(str)
+        faults = {
+            "its index is not lsoa21cd": counts.index.name != "lsoa21cd",
+            "it is empty": counts.empty,
+            "its area codes repeat": not counts.index.is_unique,
+            "its area codes are not LSOA codes": not codes.str.fullmatch(r"[EW]01\d{6}").all(),
+            "it has no residents column": "residents" not in counts.columns,
+            "it has non-numeric columns": not all(
+                pd.api.types.is_numeric_dtype(d) for d in counts.dtypes
+            ),
+        }
+        problem = next((fault for fault, found in faults.items() if found), "")
+    except Exception as exc:  # pyarrow raises its own types for a damaged file
+        detail = re.sub(r"\s+", " ", str(exc))[:120]
+        problem = f"it cannot be read ({type(exc).__name__}: {detail})"
+    if not problem:
+        return counts
+    warnings.warn(
+        f"The cached Census counts {path} are damaged ({problem}); they were discarded and are "
+        "rebuilt from the Census tables.",
+        UserWarning,
+        stacklevel=4,
+    )
+    try:
+        path.unlink()
+    except OSError as exc:
+        log.info("could not remove the damaged Census cache %s: %s", path, exc)
+    return None

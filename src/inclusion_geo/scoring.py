@@ -174,8 +174,8 @@ def _validate_recipe(recipe: Recipe) -> None:
     for item in recipe.indicators:
         if item.name not in recipe.specs and item.name not in CATALOGUE:
             raise InclusionGeoError(
-                f"{where}: unknown indicator {item.name!r}. Known indicators: {sorted(CATALOGUE)};"
-                " or give its spec in the recipe's specs."
+                f"{where}: unknown indicator {item.name!r}{_did_you_mean(item.name, CATALOGUE)}. "
+                f"Known indicators: {sorted(CATALOGUE)}; or give its spec in the recipe's specs."
             )
         if item.direction is not None and item.direction not in DIRECTIONS:
             raise InclusionGeoError(
@@ -216,38 +216,94 @@ def _validate_recipe(recipe: Recipe) -> None:
         raise InclusionGeoError(f"{where}: all domain weights are 0; give one a positive weight.")
 
 
+_RECIPE_KEYS = ("name", "description", "normalisation", "scope", "domains", "indicators")
+_INDICATOR_KEYS = ("weight", "transform", "domain", "direction", "divisor")
+
+
+def _did_you_mean(word: str, options) -> str:
+    from difflib import get_close_matches
+
+    near = get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
-    """Build a :class:`Recipe` from a mapping in the TOML layout (see ``recipes/default.toml``)."""
-    allowed = {"name", "description", "normalisation", "scope", "domains", "indicators"}
-    extra = sorted(set(data) - allowed)
+    """Build a :class:`Recipe` from a mapping in the TOML layout (see ``recipes/default.toml``).
+
+    Every key is checked: an unknown key (with the near match), a weight that is not a number,
+    or a table given as a single value is an error naming ``source``, the key and the fix."""
+    extra = sorted(set(data) - set(_RECIPE_KEYS))
     if extra:
         raise InclusionGeoError(
-            f"{source}: unknown key(s) {extra}; allowed keys: {sorted(allowed)}."
+            f"{source}: unknown key(s) {extra}{_did_you_mean(extra[0], _RECIPE_KEYS)}; "
+            f"allowed keys: {sorted(_RECIPE_KEYS)}."
         )
+    for key in ("name", "description", "normalisation", "scope"):
+        if key in data and not isinstance(data[key], str):
+            raise InclusionGeoError(
+                f"{source}: {key} = {data[key]!r} must be text, e.g. {key} = \"...\"."
+            )
     raw = data.get("indicators")
     if not isinstance(raw, Mapping) or not raw:
         raise InclusionGeoError(
-            f"{source}: needs an [indicators.<name>] table for each indicator, e.g. "
-            "[indicators.pct_aged_75_plus] weight = 2."
+            f"{source}: indicators = {raw!r}: needs an [indicators.<name>] table for each "
+            "indicator, e.g. [indicators.pct_aged_75_plus] weight = 2."
         )
     items = []
     for name, opts in raw.items():
-        opts = dict(opts or {})
-        bad = sorted(set(opts) - {"weight", "transform", "domain", "direction", "divisor"})
+        if not isinstance(opts, Mapping):
+            raise InclusionGeoError(
+                f"{source}: indicators.{name} = {opts!r} must be a table: write "
+                f"[indicators.{name}] and then weight = {opts!r} (or the other settings) below it."
+            )
+        bad = sorted(set(opts) - set(_INDICATOR_KEYS))
         if bad:
             raise InclusionGeoError(
-                f"{source}: [indicators.{name}] has unknown key(s) {bad}; allowed: weight, "
-                "transform, domain, direction, divisor."
+                f"{source}: [indicators.{name}] has unknown key(s) {bad}"
+                f"{_did_you_mean(bad[0], _INDICATOR_KEYS)}; allowed: {', '.join(_INDICATOR_KEYS)}."
             )
+        for key, value in opts.items():
+            number = key in ("weight", "divisor")
+            if number and not _is_number(value):
+                raise InclusionGeoError(
+                    f"{source}: [indicators.{name}] {key} = {value!r} must be a number, e.g. "
+                    f"{key} = 2 (without quotes)."
+                )
+            if not number and not isinstance(value, str):
+                raise InclusionGeoError(
+                    f"{source}: [indicators.{name}] {key} = {value!r} must be text, e.g. "
+                    f"{key} = \"...\"."
+                )
         items.append(RecipeIndicator(name=name, **opts))
-    return Recipe(
-        name=str(data.get("name", source)),
-        description=str(data.get("description", "")),
-        indicators=tuple(items),
-        domain_weights={k: float(v) for k, v in dict(data.get("domains", {})).items()},
-        normalisation=str(data.get("normalisation", "minmax")),
-        scope=str(data.get("scope", "local")),
-    )
+    domains = data.get("domains", {})
+    if not isinstance(domains, Mapping):
+        raise InclusionGeoError(
+            f"{source}: domains = {domains!r} must be a table of domain weights: write [domains] "
+            "and then e.g. demography = 1 below it."
+        )
+    for domain, weight in domains.items():
+        if not _is_number(weight):
+            raise InclusionGeoError(
+                f"{source}: [domains] {domain} = {weight!r} must be a number, e.g. "
+                f"{domain} = 1 (without quotes)."
+            )
+    try:
+        return Recipe(
+            name=data.get("name", source),
+            description=data.get("description", ""),
+            indicators=tuple(items),
+            domain_weights={k: float(v) for k, v in domains.items()},
+            normalisation=data.get("normalisation", "minmax"),
+            scope=data.get("scope", "local"),
+        )
+    except InclusionGeoError as exc:
+        if source in str(exc):
+            raise
+        raise InclusionGeoError(f"{source}: {exc}") from None
 
 
 def load_recipe(path: str | Path) -> Recipe:

@@ -28,6 +28,7 @@ from .lookups import (
 )
 from .ofcom import load_ofcom_coverage, load_ofcom_performance
 from .reference import IUC_UNENGAGED, load_caci_vulnerability, load_deri, load_iuc
+from .register import read_register, write_register
 
 __all__ = [
     "IUC_UNENGAGED",
@@ -58,4 +59,6 @@ __all__ = [
     "read_asset_table",
     "read_boundaries",
     "read_osm_layers",
+    "read_register",
+    "write_register",
 ]

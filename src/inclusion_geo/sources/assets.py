@@ -1,6 +1,7 @@
 """Community assets from OpenStreetMap (Overpass API or extracts) and from a council's own list,
 in one schema: ``id``, ``name``, ``category``, ``subcategory``, ``source``, ``opening_hours``,
-``internet_access``, ``wheelchair``, ``operator``, ``capacity`` and a point geometry in
+``internet_access``, ``wheelchair``, ``operator``, ``capacity``, ``postcode``, ``tags`` (the raw
+OpenStreetMap tags as a dict, None for other sources) and a point geometry in
 EPSG:27700 (polygons become representative points).
 
 The category taxonomy (:data:`TAXONOMY`) maps OSM tags to the categories the analysis uses.
@@ -18,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataQualityError, InclusionGeoError, MissingColumnsError
+from .._text import asset_label, clean_text_columns
 from .._validate import BNG
-from ._read import as_path, read_table
+from ._read import as_path, check_in_gb, check_lonlat, coordinate_values, file_rows, read_table
 
 __all__ = [
     "TAXONOMY",
@@ -35,7 +37,7 @@ __all__ = [
 
 ASSET_SCHEMA = [
     "id", "name", "category", "subcategory", "source", "opening_hours", "internet_access",
-    "wheelchair", "operator", "capacity", "postcode",
+    "wheelchair", "operator", "capacity", "postcode", "tags",
 ]  # fmt: skip
 
 # category -> list of (OSM key, value) that belong to it. "cafe_wifi" needs internet access too.
@@ -84,11 +86,22 @@ def categorise_tags(tags: Mapping[str, str]) -> tuple[str, str] | None:
 
 
 def _asset_frame(rows: list[dict], crs) -> gpd.GeoDataFrame:
+    """The asset table: text cleaned of control and text-direction characters (one warning
+    counts them), a missing name left missing (None, never "nan" or an invented name), and a
+    ``label`` column for display: the name, or ``"unnamed library (OSM node 123)"``."""
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
     for col in ASSET_SCHEMA:
         if col not in frame:
             frame[col] = np.nan if col == "capacity" else None
+    where = frame["where"] if "where" in frame else frame["id"].map(_where)
     frame = frame[[*ASSET_SCHEMA, "geometry"]].to_crs(BNG)
+    what = str(rows[0].get("source") or "assets") if rows else "assets"
+    text = [c for c in ASSET_SCHEMA if c not in ("id", "capacity")]
+    frame = clean_text_columns(frame, text, what=what, stacklevel=4)
+    frame["label"] = [
+        asset_label(n, s, w)
+        for n, s, w in zip(frame["name"], frame["subcategory"], where, strict=True)
+    ]
     not_point = frame.geom_type != "Point"
     if not_point.any():
         frame.loc[not_point, "geometry"] = frame.geometry[not_point].representative_point()
@@ -100,8 +113,9 @@ def read_osm_layers(paths: Iterable[str | Path] | str | Path) -> gpd.GeoDataFram
     ``other_tags``; points and polygons mixed) into one asset table.
 
     ``paths`` may be a folder (every ``.geojson`` in it) or a list of files. Features that no
-    category takes are left out and counted in a warning; features with no name get
-    ``"Unnamed <type>"`` so they still count.
+    category takes are left out and counted in a warning; features with no name keep a
+    missing ``name`` and count all the same (their ``label`` reads ``"unnamed library (OSM
+    node 123)"``).
     """
     if isinstance(paths, (str, Path)) and Path(paths).is_dir():
         files = sorted(Path(paths).glob("*.geojson"))
@@ -137,8 +151,10 @@ def read_osm_layers(paths: Iterable[str | Path] | str | Path) -> gpd.GeoDataFram
                 skipped[f.name] = skipped.get(f.name, 0) + 1
                 continue
             category, sub = found
-            osm_id = tags.get("osm_id") or tags.get("osm_way_id")
-            kind = "node" if "osm_id" in tags else "way"
+            osm_id = (tags.get("osm_id") or tags.get("osm_way_id") or "").removesuffix(".0")
+            # ogr2ogr: points carry osm_id (nodes), closed ways osm_way_id, and multipolygon
+            # relations osm_id on a polygon
+            kind = "way" if "osm_id" not in tags else ("node" if geom.geom_type == "Point" else "relation")
             rows.append(_osm_row(tags, category, sub, f"osm/{kind}/{osm_id}", geom))
     if skipped:
         warnings.warn(
@@ -161,8 +177,14 @@ def read_osm_layers(paths: Iterable[str | Path] | str | Path) -> gpd.GeoDataFram
     return out
 
 
+def _where(asset_id: object) -> str:
+    """``"OSM node 123"`` for ``osm/node/123``; any other id as it is."""
+    parts = str(asset_id).split("/")
+    return f"OSM {parts[1]} {parts[2]}" if len(parts) == 3 and parts[0] == "osm" else str(asset_id)
+
+
 def _osm_row(tags: Mapping[str, str], category: str, sub: str, osm_id: str, geom) -> dict:
-    name = tags.get("name") or f"Unnamed {sub.replace('_', ' ')}"
+    name = tags.get("name")  # no name tag: None; the display label says "unnamed <type>"
     return {
         "id": osm_id,
         "name": name,
@@ -175,6 +197,7 @@ def _osm_row(tags: Mapping[str, str], category: str, sub: str, osm_id: str, geom
         "operator": tags.get("operator"),
         "capacity": np.nan,
         "postcode": tags.get("addr:postcode"),
+        "tags": dict(tags),  # every raw tag, for the asset register's hygiene and tiers
         "geometry": geom,
     }
 
@@ -195,11 +218,16 @@ def read_asset_table(
     (or ``x``/``y``), or a ``postcode`` column looked up in ``postcodes`` (a frame indexed by
     postcode with ``easting``/``northing`` columns, e.g. from the ONS Postcode Directory).
     ``categories`` renames the council's categories to the taxonomy's (e.g.
-    ``{"Hub": "community_centre"}``). Rows without a location are an error listing them.
+    ``{"Hub": "community_centre"}``). Rows without a location, coordinates that are not
+    numbers, lie outside Great Britain or are in the wrong columns (eastings under lat/lon) are
+    errors naming the rows. Text is cleaned of control and text-direction characters (one
+    warning counts them); a row with no name keeps a missing ``name`` (a warning counts them)
+    and a ``label`` such as ``"unnamed library (hubs.csv row 5)"``.
     """
     p = as_path(path, what="asset list")
     what = f"asset list {p.name}"
-    raw = read_table(p, what=what, sheet=sheet)
+    raw = read_table(p, what=what, sheet=sheet, text=True)
+    raw = clean_text_columns(raw, list(raw.columns), what=what)
     lower = {c.lower(): c for c in raw.columns}
     for col in (name, category):
         if col not in raw.columns and col.lower() not in lower:
@@ -212,7 +240,13 @@ def read_asset_table(
             lower.get(category.lower(), category): "category",
         }
     )
-    frame["category"] = frame["category"].astype(str).str.strip()
+    no_category = frame["category"].isna().to_numpy()
+    if no_category.any():
+        raise DataQualityError(
+            f"{what}: {int(no_category.sum())} place(s) have no category, at "
+            f"{file_rows(frame.index[no_category])}. Give each place a category (e.g. library, "
+            "community_centre) or remove the row."
+        )
     if categories:
         frame["category"] = frame["category"].replace(dict(categories))
     geometry = _locate(frame, lower, postcodes, what=what)
@@ -224,12 +258,22 @@ def read_asset_table(
             UserWarning,
             stacklevel=2,
         )
+    unnamed = frame["name"].isna().to_numpy()
+    if unnamed.any():
+        warnings.warn(
+            f"{what}: {int(unnamed.sum())} place(s) have no name, at "
+            f"{file_rows(frame.index[unnamed])}; they are kept with an empty name and shown as "
+            f"'unnamed <category> ({p.name} row N)'.",
+            UserWarning,
+            stacklevel=2,
+        )
     rows = []
     for i, record in enumerate(frame.to_dict("records")):
         rows.append(
             {
-                "id": f"{p.stem}/{record.get(lower.get('id', 'id'), i + 1)}",
-                "name": str(record["name"]),
+                "id": f"{p.stem}/{record.get(lower.get('id', 'id')) or i + 1}",
+                "where": f"{p.name} row {i + 2}",
+                "name": record["name"],
                 "category": record["category"],
                 "subcategory": record.get(lower.get("subcategory", "subcategory"))
                 or record["category"],
@@ -245,7 +289,8 @@ def read_asset_table(
                     )
                 },
                 "capacity": pd.to_numeric(
-                    record.get(lower.get("capacity", "capacity")), errors="coerce"
+                    str(record.get(lower.get("capacity", "capacity"))).replace(",", ""),
+                    errors="coerce",
                 ),
                 "geometry": geometry[i],
             }
@@ -264,10 +309,22 @@ def _locate(
     lat, lon = pick("lat", "latitude"), pick("lon", "lng", "long", "longitude")
     east, north = pick("easting", "eastings", "x"), pick("northing", "northings", "y")
     post = pick("postcode", "post_code", "postcode_space")
+    hint = ""
     if lat and lon:
-        xs, ys, crs = frame[lon], frame[lat], "EPSG:4326"
+        ys = coordinate_values(frame, lat, what=what, kind="latitude")
+        xs = coordinate_values(frame, lon, what=what, kind="longitude")
+        check_lonlat(frame, xs, ys, what=what, columns=(lat, lon))
+        crs, hint = "EPSG:4326", f"Are {lat} and {lon} swapped, or the signs wrong?"
     elif east and north:
-        xs, ys, crs = frame[east], frame[north], BNG
+        xs = coordinate_values(frame, east, what=what, kind="easting")
+        ys = coordinate_values(frame, north, what=what, kind="northing")
+        crs, known = BNG, xs.notna() & ys.notna()
+        if known.any() and (xs[known].abs() <= 180).all() and (ys[known].abs() <= 90).all():
+            raise DataQualityError(
+                f"{what}: columns {east}/{north} hold values like {xs[known].iloc[0]:g}, "
+                f"{ys[known].iloc[0]:g}: these look like longitudes/latitudes, not eastings and "
+                "northings in metres; name the columns lon/lat."
+            )
     elif post:
         if postcodes is None:
             raise InclusionGeoError(
@@ -285,6 +342,7 @@ def _locate(
                 f"{frame.loc[missing, post].head(5).tolist()}. Check them or give coordinates."
             )
         xs, ys, crs = found["easting"].to_numpy(), found["northing"].to_numpy(), BNG
+        hint = "Check the postcode table's easting/northing columns."
     else:
         raise MissingColumnsError(
             f"{what} has no location columns: give lat/lon, easting/northing or postcode."
@@ -293,13 +351,16 @@ def _locate(
         pd.to_numeric(pd.Series(xs), errors="coerce"),
         pd.to_numeric(pd.Series(ys), errors="coerce"),
     )
-    bad = (xs.isna() | ys.isna()).to_numpy()
+    bad = (xs.isna() | ys.isna() | ~np.isfinite(xs) | ~np.isfinite(ys)).to_numpy()
     if bad.any():
         raise DataQualityError(
-            f"{what}: {int(bad.sum())} place(s) have no usable location, e.g. "
-            f"{frame.loc[bad, 'name'].head(5).tolist()}. Add coordinates or remove them explicitly."
+            f"{what}: {int(bad.sum())} place(s) have no usable location, at "
+            f"{file_rows(frame.index[bad])}, e.g. {frame.loc[bad, 'name'].head(5).tolist()}. "
+            "Add coordinates or remove them explicitly."
         )
-    return gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=crs)
+    points = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=crs)
+    check_in_gb(frame, points, what=what, hint=hint)
+    return points
 
 
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"

@@ -15,7 +15,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .._errors import DataQualityError, InclusionGeoError
+from .._errors import DataQualityError, InclusionGeoError, UnknownCodeError
+from .._text import clean_names
 from .._validate import BNG
 from ._read import as_path
 
@@ -38,21 +39,56 @@ def detect_code_column(columns) -> str:
     return found[0][0]
 
 
+# GSS code prefixes of electoral wards: England E05, Wales W05, Scotland S13, N. Ireland N08
+WARD_PREFIXES = ("E05", "W05", "S13", "N08")
+_SMALL_AREAS = {"E00": "OA", "W00": "OA", "E01": "LSOA", "W01": "LSOA", "E02": "MSOA",
+                "W02": "MSOA", "S00": "OA", "S01": "data zone", "S02": "intermediate zone",
+                "E06": "local authority", "E07": "local authority", "E08": "local authority",
+                "E09": "local authority", "W06": "local authority", "S12": "local authority",
+                "N09": "local authority"}  # fmt: skip
+
+
 def read_boundaries(
     path: str | Path,
     *,
     layer: str | None = None,
     code_column: str | None = None,
     repair: bool = True,
+    expect: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read polygons and index them by their GSS code.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, Shapefile or GeoParquet.
+    layer
+        Layer of a multi-layer file.
+    code_column
+        The code column; default: the finest GSS code column found (``OA11CD`` over ``LAD11CD``).
+    repair
+        Repair invalid polygons with ``make_valid`` (with a warning) rather than raise.
+    expect
+        ``"wards"``: the codes must be electoral ward codes (``E05``/``W05``/``S13``/``N08``);
+        a file of LSOA, OA, MSOA or local authority codes is an error saying so.
 
     Returns
     -------
     GeoDataFrame
         Indexed by e.g. ``lsoa11cd``, with a ``name`` column (from ``LSOA11NM`` ...) where the
-        file has one, in EPSG:27700.
+        file has one, in EPSG:27700. Names are cleaned of control and text-direction
+        characters (a warning counts them); a missing name stays missing.
+
+    Raises
+    ------
+    DataQualityError
+        The file is damaged, has no CRS, has coordinates that do not fit its CRS, duplicate
+        codes or empty geometries.
+    UnknownCodeError
+        ``expect="wards"`` and the codes are not ward codes.
     """
+    if expect not in (None, "wards"):
+        raise InclusionGeoError(f"expect={expect!r}; use 'wards' or leave it out.")
     p = as_path(path, what="boundary file")
     what = f"boundary file {p.name}"
     try:
@@ -60,7 +96,11 @@ def read_boundaries(
             gpd.read_parquet(p) if p.suffix.lower() == ".parquet" else gpd.read_file(p, layer=layer)
         )
     except Exception as exc:  # pyogrio raises its own types
-        raise DataQualityError(f"{what}: could not be read as a boundary file ({exc}).") from exc
+        raise DataQualityError(
+            f"{what}: could not be read as a boundary file ({type(exc).__name__}: "
+            f"{str(exc)[:200]}). It may be damaged or cut short: download it again; or it is "
+            "not a GeoJSON, GeoPackage, Shapefile or GeoParquet file."
+        ) from exc
     if frame.empty:
         raise DataQualityError(f"{what}: has no features.")
     if frame.crs is None:
@@ -72,7 +112,14 @@ def read_boundaries(
     code = code_column or detect_code_column(frame.columns)
     if code not in frame.columns:
         raise InclusionGeoError(f"{what}: no column {code!r}; columns: {list(frame.columns)[:10]}.")
-    out = _indexed(frame, code)
+    if frame[code].isna().any():
+        raise DataQualityError(
+            f"{what}: {int(frame[code].isna().sum())} feature(s) have no {code}; every area needs "
+            "its code. Download the file again or remove those features."
+        )
+    out = _indexed(frame, code, what=what)
+    if expect == "wards":
+        _check_wards(out.index, path=p)
     if not out.index.is_unique:
         dupes = out.index[out.index.duplicated()].unique()[:5].tolist()
         raise DataQualityError(f"{what}: area codes appear more than once: {dupes}.")
@@ -98,11 +145,30 @@ def read_boundaries(
     return out
 
 
-def _indexed(frame: gpd.GeoDataFrame, code: str) -> gpd.GeoDataFrame:
+def _check_wards(codes: pd.Index, *, path: Path) -> None:
+    """Ward boundaries must carry ward codes: an LSOA file given as wards is a config mistake."""
+    prefixes = pd.Series(codes.astype(str).str[:3])
+    if prefixes.isin(WARD_PREFIXES).all():
+        return
+    found = prefixes[~prefixes.isin(WARD_PREFIXES)].value_counts().head(4)
+    kinds = ", ".join(
+        f"{n} {_SMALL_AREAS.get(pre, 'other')} code(s) ({pre}...)" for pre, n in found.items()
+    )
+    raise UnknownCodeError(
+        f"ward boundary file {path}: its areas are not electoral wards: {kinds}, e.g. "
+        f"{codes[~prefixes.isin(WARD_PREFIXES).to_numpy()][:3].tolist()}. Ward codes start "
+        f"with {'/'.join(WARD_PREFIXES)} (column WD24CD or similar). Give a ward boundary file "
+        "in [sources.wards] (the small-area file belongs in [sources.boundaries]), or leave "
+        "[sources.wards] out to group areas by MSOA."
+    )
+
+
+def _indexed(frame: gpd.GeoDataFrame, code: str, *, what: str = "boundaries") -> gpd.GeoDataFrame:
     """Polygons indexed by their code column (named in lower case), with ``name``, in BNG."""
     name_col = next((c for c in frame.columns if c.lower() == code.lower()[:-2] + "nm"), None)
+    names = clean_names(frame[name_col], what=what, stacklevel=4) if name_col else None
     return gpd.GeoDataFrame(
-        {"name": frame[name_col].astype(str).to_numpy()} if name_col else {},
+        {"name": names.to_numpy()} if name_col else {},
         geometry=frame.geometry.to_numpy(),
         index=pd.Index(frame[code].astype(str).str.strip().to_numpy(), name=code.lower()),
         crs=frame.crs,
@@ -193,6 +259,6 @@ def fetch_ons_boundaries(
             f"The ONS service returned no features for where={where!r}; check the filter."
         )
     frame = gpd.GeoDataFrame.from_features(features, crs="EPSG:4326")
-    out = _indexed(frame, detect_code_column(frame.columns))
+    out = _indexed(frame, detect_code_column(frame.columns), what=f"ONS service {url}")
     out.attrs["source"] = f"ONS Open Geography Portal ({url})"
     return out

@@ -12,12 +12,20 @@ Three layouts are read:
 
 Each table is reduced to the counts the indicators use (:data:`TABLES`), indexed by the Census
 2021 code of its geography (``oa21cd``, ``lsoa21cd``, ``msoa21cd``, ``lad22cd``).
+
+Missing values are never counted as 0. An empty cell, a suppression marker (``..``, ``.``,
+``-``, ``*``, ``c``, ``x`` ...) or a negative number stays missing, one warning per table gives
+their number and share, and every count derived from such a cell is missing too, through to
+the LSOA sums: the scoring's missing-value rule then names the areas (or imputes them, with
+``missing="impute_median"``). An area present in some tables and absent from others is
+treated the same way, with a warning naming the table and examples.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import DataQualityError, InclusionGeoError, MissingColumnsError, UnknownCodeError
-from ._read import as_path, read_table, to_numeric
+from .._text import clean_names
+from ._read import SUPPRESSED, as_path, damaged, read_table, to_numeric
 
 __all__ = [
     "CensusTable",
@@ -161,8 +170,45 @@ def _derive(values: pd.DataFrame, spec: CensusTable, *, what: str) -> pd.DataFra
                     f"(columns: {list(values)[:8]} ...). Is this the {spec.title} table?"
                 )
             cols += match
-        out[name] = values[cols].sum(axis=1)
+        out[name] = values[cols].sum(axis=1, skipna=False)  # a missing part: a missing sum
     return pd.DataFrame(out, index=values.index)
+
+
+def _census_values(data: pd.DataFrame, *, what: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Numbers, with empty cells, suppression markers and negative counts all missing; and how
+    many cells were missing of each kind."""
+    kinds: dict[str, int] = {}
+    for col in data:
+        if not pd.api.types.is_numeric_dtype(data[col]):
+            text = data[col].astype("string").str.strip()
+            for marker, n in text[text.isin(SUPPRESSED)].value_counts().items():
+                kinds[f"'{marker}'"] = kinds.get(f"'{marker}'", 0) + int(n)
+    values = to_numeric(data, list(data.columns), what=what, warn=False)
+    empty = int(values.isna().to_numpy().sum()) - sum(kinds.values())
+    negative = values < 0
+    if negative.to_numpy().any():
+        kinds["negative numbers"] = int(negative.to_numpy().sum())
+        values = values.mask(negative)
+    if empty:
+        kinds["empty cells"] = empty
+    return values, kinds
+
+
+def _warn_missing(kinds: dict[str, int], cells: int, out: pd.DataFrame, *, what: str) -> None:
+    """One warning per table: how many cells are missing, their share, and what they hide."""
+    total = sum(kinds.values())
+    if not total:
+        return
+    hit = out.index[out.isna().any(axis=1).to_numpy()]
+    shown = ", ".join(f"{n:,} {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    warnings.warn(
+        f"{what}: {total:,} of {cells:,} cells ({total / max(cells, 1):.2%}) are missing or "
+        f"suppressed ({shown}). They stay missing, never 0: the counts they feed are missing for "
+        f"{len(hit):,} area(s){', e.g. ' + ', '.join(hit[:3]) if len(hit) else ''}, and the "
+        "scoring names those areas (or imputes them with missing='impute_median').",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _index_from_codes(codes: pd.Series, *, what: str) -> pd.Index:
@@ -223,10 +269,11 @@ def load_census_table(
         data = data[coded].rename(columns=names)
     else:
         data = data.rename(columns=_norm)
-    data = to_numeric(data, list(data.columns), what=what)
+    data, kinds = _census_values(data, what=what)
     data.index = _index_from_codes(raw[code_col], what=what)
     out = _derive(data, spec, what=what)
     _check_counts(out, what)
+    _warn_missing(kinds, data.size, out, what=what)
     out.attrs["source"] = f"Census 2021 {key.upper()} {spec.title} (ONS, Nomis)"
     return out
 
@@ -280,8 +327,11 @@ def load_nomis_export(path: str | Path, *, table: str | None = None) -> pd.DataF
     p = as_path(path, what="Nomis export")
     key = _table_id(p, table)
     what = f"Nomis export {p.name}"
-    with open(p, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
+    try:
+        with open(p, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise damaged(p, what=what, exc=exc) from exc
     data_rows = [i for i, r in enumerate(rows) if r and _EXPORT_CODE.match(r[0])]
     if not data_rows:
         raise DataQualityError(
@@ -299,15 +349,17 @@ def load_nomis_export(path: str | Path, *, table: str | None = None) -> pd.DataF
         raise DataQualityError(
             f"{what}: unexpected rows among the data at lines {[g + 1 for g in gaps[:5]]}."
         )
-    frame = pd.DataFrame([r[: len(header)] for r in body], columns=header)
-    parsed = frame.iloc[:, 0].str.extract(_EXPORT_CODE)
-    values = to_numeric(
-        frame.iloc[:, 1:].rename(columns=_norm), [_norm(c) for c in header[1:]], what=what
+    # index: the file's line number less 2, so that errors name the line (see file_rows)
+    frame = pd.DataFrame(
+        [r[: len(header)] for r in body], columns=header, index=[i - 1 for i in data_rows]
     )
+    parsed = frame.iloc[:, 0].str.extract(_EXPORT_CODE)
+    values, kinds = _census_values(frame.iloc[:, 1:].rename(columns=_norm), what=what)
     values.index = _index_from_codes(parsed[0], what=what)
     out = _derive(values, TABLES[key], what=what)
-    out.insert(0, "area_name", parsed[1].str.strip().to_numpy())
+    out.insert(0, "area_name", clean_names(parsed[1], what=what).to_numpy())
     _check_counts(out.drop(columns="area_name"), what)
+    _warn_missing(kinds, values.size, out.drop(columns="area_name"), what=what)
     out.attrs["source"] = f"Census 2021 {key.upper()} {TABLES[key].title} (ONS, Nomis web export)"
     return out
 
@@ -327,15 +379,21 @@ def load_census_tables(
     """
     if isinstance(metadata, (str, Path)):
         metadata = read_table(metadata, what="Census metadata")
-    frames = []
+    loaded = []
     for path in paths:
         frame = load_census_table(path, metadata=metadata)
         frame = frame.drop(columns=[c for c in ["area_name"] if c in frame])
-        if lookup is not None and frame.index.name == "oa21cd":
-            frame = aggregate_counts(frame, lookup)
-        frames.append(frame)
-    if not frames:
+        loaded.append((Path(str(path)).name, frame))
+    if not loaded:
         raise InclusionGeoError("No Census tables given.")
+    # an area absent from one table is missing there, never summed as if it were 0
+    loaded = _same_areas(loaded)
+    frames = [
+        aggregate_counts(frame, lookup)
+        if lookup is not None and frame.index.name == "oa21cd"
+        else frame
+        for _, frame in loaded
+    ]
     names = {f.index.name for f in frames}
     if len(names) != 1:
         raise InclusionGeoError(
@@ -351,11 +409,34 @@ def load_census_tables(
                 "table's own base (disability_base, tenure_base ...), comes from one table."
             )
         out = out.join(frame, how="outer")
-    if out.isna().to_numpy().any():
-        raise DataQualityError(
-            "The Census tables cover different areas: "
-            f"{int(out.isna().any(axis=1).sum())} area(s) are missing from some tables."
-        )
+    if lookup is not None:  # tables given at different levels (OA and LSOA) are compared here
+        _same_areas([(name, frame) for (name, _), frame in zip(loaded, frames, strict=True)])
+    return out
+
+
+def _same_areas(tables: list[tuple[str, pd.DataFrame]]) -> list[tuple[str, pd.DataFrame]]:
+    """Each table reindexed to every area of its level found in any table, with one warning per
+    table that lacks some: the count, the table and examples."""
+    out = []
+    for name, frame in tables:
+        level = frame.index.name
+        every = frame.index
+        for _, other in tables:
+            if other.index.name == level:
+                every = every.union(other.index, sort=False)
+        absent = every.difference(frame.index, sort=False)
+        if len(absent):
+            warnings.warn(
+                f"Census table {name} has no row for {len(absent):,} {level} area(s) that other "
+                f"tables have, e.g. {', '.join(map(str, absent[:5]))}. Its counts "
+                f"({', '.join(frame.columns[:4])}{' ...' if frame.shape[1] > 4 else ''}) are "
+                "missing for them (and for the areas they are summed into), never 0. Use tables "
+                "from the same release and geography.",
+                UserWarning,
+                stacklevel=3,
+            )
+            frame = frame.reindex(every)
+        out.append((name, frame))
     return out
 
 
@@ -363,7 +444,8 @@ def aggregate_counts(counts: pd.DataFrame, lookup: pd.Series) -> pd.DataFrame:
     """Sum counts from small areas to larger ones (e.g. OA 2021 -> LSOA 2021).
 
     ``lookup`` maps each small-area code (its index) to the larger area (its values; its name
-    becomes the new index name). Every code in ``counts`` must be in the lookup.
+    becomes the new index name). Every code in ``counts`` must be in the lookup. A larger area
+    any of whose small areas has a missing count gets a missing count, not a partial sum.
     """
     unknown = counts.index.difference(lookup.index)
     if len(unknown):
@@ -372,7 +454,12 @@ def aggregate_counts(counts: pd.DataFrame, lookup: pd.Series) -> pd.DataFrame:
             "lookup of the same vintage as the table."
         )
     numeric = counts.select_dtypes(include=[np.number])
-    out = numeric.groupby(lookup.reindex(counts.index).to_numpy()).sum()
+    keys = lookup.reindex(counts.index).to_numpy()
+    out = numeric.groupby(keys).sum()
+    # a larger area with a missing part is missing, not the sum of the parts that are known
+    gaps = numeric.isna().groupby(keys).any()
+    if gaps.to_numpy().any():
+        out = out.mask(gaps)
     out.index.name = lookup.name
     out.attrs = dict(counts.attrs)
     return out

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from .._errors import DataQualityError, InclusionGeoError
-from ._read import find_column, read_table, to_numeric
+from .._text import clean_text_columns
+from ._read import file_rows, find_column, read_table, sheet_names, to_numeric
 
 __all__ = ["IOD_DOMAINS", "load_iod", "load_imd2019", "load_composite_uk_imd"]
 
@@ -51,6 +52,14 @@ DENOMINATORS = {
     "population_working_age": r"working age population 18-59/64.*",
 }
 CORE = [f"{d}_{m}" for d in list(IOD_DOMAINS)[:8] for m in ("score", "rank", "decile")]
+# scores that cannot be negative: the IMD and the domains combined by exponential
+# transformation (0-100) and the rates (0-1). Health, crime and several sub-domain scores are
+# standardised and are negative for the less deprived half, so they are not checked.
+NON_NEGATIVE = ["imd_score", "income_score", "employment_score", "education_score",
+                "barriers_score", "living_environment_score", "idaci_score", "idaopi_score",
+                "uk_imd_e_score"]  # fmt: skip
+# LSOAs in England, and in England and Wales together (a copy ranked across both nations)
+_LSOAS = {"lsoa11cd": (32_844, 34_753), "lsoa21cd": (33_755, 35_672)}
 
 
 def _parse_headers(columns: Sequence[str]) -> dict[str, str]:
@@ -126,9 +135,16 @@ def load_iod(
             pass
     out = out.rename(columns=names)
     keep = [c for c in ["lsoa_name", "lad_code", "lad_name"] if c in out] + list(mapping.values())
+    out = clean_text_columns(out, ["lsoa_name", "lad_name"], what=what)
     out = out.set_index(out[code].astype(str).str.strip())[keep]
     out.index.name = f"lsoa{vintage[2:]}cd"
     out = _filter_nations(out, nations, what=what)
+    _check_values(
+        out,
+        what,
+        ranks=[c for c in out if c.endswith("_rank")],
+        rank_limit=_LSOAS[out.index.name][1],
+    )
     for col in [c for c in out if c.endswith(("_rank", "_decile"))]:
         out[col] = out[col].astype("int64")
     _check_unique(out, what)
@@ -160,8 +176,7 @@ def load_imd2019(
 
 
 def _data_sheet(path) -> str | int:
-    with pd.ExcelFile(path) as book:
-        sheets = book.sheet_names
+    sheets = sheet_names(path, what=f"IoD file {Path(str(path)).name}")
     for name in sheets:
         if name.strip().lower() not in ("notes", "contents", "cover", "readme"):
             return name
@@ -183,9 +198,42 @@ def _filter_nations(frame: pd.DataFrame, nations: Sequence[str], *, what: str) -
     return frame.loc[keep]
 
 
+def _check_values(
+    frame: pd.DataFrame, what: str, *, ranks: list[str], rank_limit: int, whole: bool = True
+) -> None:
+    """Scores that cannot be negative are not; ranks run from 1 to the number of small areas
+    ranked (whole numbers, unless ``whole=False``: mySociety's composite averages tied ranks,
+    250.5); deciles are whole numbers from 1 to 10. Each fault is an error naming the column,
+    the values and the areas."""
+    limit = rank_limit
+    kind = "whole numbers" if whole else "numbers"
+    checks = []
+    for col in [c for c in NON_NEGATIVE if c in frame]:
+        checks.append((col, frame[col] < 0, "negative scores", "these scores cannot be negative"))
+    for col in ranks:
+        values = frame[col]
+        bad = values.isna() | (values < 1) | (values > limit)
+        if whole:
+            bad |= values % 1 != 0
+        checks.append((col, bad, f"ranks that are missing or not {kind} from 1 to {limit:,}", ""))
+    for col in [c for c in frame if c.endswith("decile")]:
+        values = frame[col]
+        bad = values.isna() | ~values.isin(range(1, 11))
+        checks.append((col, bad, "deciles that are missing or not 1 to 10", ""))
+    for col, bad, problem, why in checks:
+        bad = bad.fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            shown = frame[col][bad].head(5).tolist()
+            raise DataQualityError(
+                f"{what}: column {col!r} has {int(bad.sum())} {problem} ({shown}) at "
+                f"{file_rows(frame.index[bad])}{'; ' + why if why else ''}. The file is not as "
+                "published: download it again, or check which column holds what."
+            )
+
+
 def _check_rank_scale(frame: pd.DataFrame, what: str) -> None:
     """Ranks beyond the number of English LSOAs mean a copy re-ranked across nations."""
-    limit = {"lsoa11cd": 32_844, "lsoa21cd": 33_755}[frame.index.name]
+    limit = _LSOAS[frame.index.name][0]
     over = [c for c in frame if c.endswith("_rank") and frame[c].max() > limit]
     if over:
         warnings.warn(
@@ -230,6 +278,7 @@ def load_composite_uk_imd(
     for col in ["nation", "lsoa", "overall_local_score", "income_score", "employment_score"]:
         if col not in raw.columns:
             find_column(raw, [col], what=what, role=col)
+    ranked = len(raw)  # the composite ranks every UK small area in the file
     raw = raw[raw["nation"].isin(list(nations))]
     numeric = [c for c in raw.columns if c not in ("nation", "lsoa")]
     out = to_numeric(raw, numeric, what=what).set_index("lsoa")
@@ -238,6 +287,13 @@ def load_composite_uk_imd(
     out["income_score"] = out["income_score"] / 100.0
     out["employment_score"] = out["employment_score"] / 100.0
     out.columns = [c.lower() for c in out.columns]
+    _check_values(
+        out,
+        what,
+        ranks=[c for c in out if c.endswith("_rank")],
+        rank_limit=max(ranked, 1),
+        whole=False,
+    )
     _check_unique(out, what)
     out.attrs["source"] = "mySociety composite UK IMD (from IoD 2019 and devolved indices)"
     out.attrs["vintage"] = "2011"

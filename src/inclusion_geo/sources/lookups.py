@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .._errors import DataQualityError, InclusionGeoError
-from ._read import find_column, read_table
+from .._text import clean_text_columns
+from ._read import file_rows, find_column, find_named_column, read_table
 
 __all__ = [
     "load_lsoa_change_lookup",
@@ -49,6 +51,7 @@ def load_lsoa_change_lookup(path: str | Path) -> pd.DataFrame:
             if target in ("lsoa11cd", "lsoa21cd"):
                 raise
     out = raw[list(cols)].rename(columns=cols)
+    out = clean_text_columns(out, ["lsoa11nm", "lsoa21nm", "lad22nm"], what=what)
     for c in out.select_dtypes(exclude="number"):
         out[c] = out[c].astype("string").str.strip()
     if "chgind" in out:
@@ -81,12 +84,17 @@ def load_oa_lsoa_lookup(path: str | Path) -> pd.Series:
 
 def load_area_lookup(path: str | Path, *, source: str, target: str) -> pd.Series:
     """A column-to-column lookup from any ONS lookup file, e.g. ``source="lsoa11cd"``,
-    ``target="lad21cd"``. Header case and year digits are matched loosely (``LAD21CD`` or
-    ``lad22cd`` for ``lad2?cd``): pass the exact names if a file has several."""
+    ``target="lad21cd"``.
+
+    Column names are matched literally, ignoring case and spacing (``LAD22CD (2022)`` or
+    ``lsoa.*`` mean exactly those headers); ``source`` also matches its ``F_`` prefixed form,
+    and ``?`` stands for one digit (``lad2?cd`` matches ``LAD21CD`` or ``LAD22CD``): pass the
+    exact names if a file has several.
+    """
     what = f"lookup {Path(str(path)).name}"
     raw = read_table(path, what=what)
-    src = find_column(raw, [source, "f_" + source], what=what, role=source)
-    tgt = find_column(raw, [target], what=what, role=target)
+    src = find_named_column(raw, [source, "f_" + source], what=what, role="source")
+    tgt = find_named_column(raw, [target], what=what, role="target")
     frame = raw[[src, tgt]].dropna().drop_duplicates()
     if frame[src].duplicated().any():
         raise DataQualityError(
@@ -115,10 +123,11 @@ def load_centroids(path: str | Path) -> gpd.GeoSeries:
     x = find_column(raw, [r"x", r"bng_e", r"easting"], what=what, role="easting")
     y = find_column(raw, [r"y", r"bng_n", r"northing"], what=what, role="northing")
     xs, ys = pd.to_numeric(raw[x], errors="coerce"), pd.to_numeric(raw[y], errors="coerce")
-    bad = xs.isna() | ys.isna()
+    bad = xs.isna() | ys.isna() | ~np.isfinite(xs) | ~np.isfinite(ys)
     if bad.any():
         raise DataQualityError(
-            f"{what}: {int(bad.sum())} rows without coordinates, e.g. {raw.loc[bad, code].head(3).tolist()}."
+            f"{what}: {int(bad.sum())} rows without usable coordinates at "
+            f"{file_rows(raw.index[bad.to_numpy()])}, e.g. {raw.loc[bad, code].head(3).tolist()}."
         )
     if xs.between(-10, 5).all() and ys.between(45, 65).all():
         raise DataQualityError(

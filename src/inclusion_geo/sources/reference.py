@@ -1,5 +1,7 @@
 """Reference indices to validate against: the GMCA DERI (as packaged in DEPAHRI), CACI's
-digital vulnerability score (via British Red Cross), and the CDRC Internet User Classification."""
+digital vulnerability score (via British Red Cross), and the CDRC Internet User Classification;
+the DERI's broadband component as an optional connectivity input; and the 2011 rural-urban
+classification of LSOAs."""
 
 from __future__ import annotations
 
@@ -10,11 +12,28 @@ import pandas as pd
 from .._errors import DataQualityError, InclusionGeoError
 from ._read import as_path, find_column, read_table
 
-__all__ = ["load_deri", "load_caci_vulnerability", "load_iuc", "IUC_UNENGAGED"]
+__all__ = [
+    "load_deri",
+    "load_deri_connectivity",
+    "load_caci_vulnerability",
+    "load_iuc",
+    "load_rural_urban",
+    "IUC_UNENGAGED",
+    "IUC_ENGAGED",
+    "DERI_CONNECTIVITY_SOURCE",
+]
 
 # CDRC IUC 2018 groups 7-10: Passive and Uncommitted Users, Digital Seniors, Settled Offline
 # Communities, e-Withdrawn - the least engaged with the internet.
 IUC_UNENGAGED = (7, 8, 9, 10)
+# groups 1-6: e-Cultural Creators ... e-Mainstream, the engaged groups each unengaged group is
+# compared with
+IUC_ENGAGED = (1, 2, 3, 4, 5, 6)
+
+DERI_CONNECTIVITY_SOURCE = (
+    "GMCA DERI v1.6 broadband component (broadband_comp_national, England, LSOA 2011; GMCA, "
+    "OGL v3): a 2022 input DERIVED from Ofcom Connected Nations, not Ofcom's own file"
+)
 
 
 def load_deri(path: str | Path) -> pd.DataFrame:
@@ -44,6 +63,57 @@ def load_deri(path: str | Path) -> pd.DataFrame:
         )
     out = raw.set_index(pd.Index(raw["lsoa11_code"].astype(str), name="lsoa11cd"))[need[1:]]
     out.columns = ["deri_score", "demography", "broadband", "deprivation"]
+    return out
+
+
+def load_deri_connectivity(path: str | Path) -> pd.DataFrame:
+    """The DERI's broadband component as a connectivity input, for runs without an Ofcom file.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``lsoa11cd`` (English LSOAs only), one column ``deri_broadband_score``
+        (0-10, higher = poorer broadband; GMCA's national min-max of Ofcom 2022 measures).
+        ``attrs["source"]`` says it is a 2022 derived input (:data:`DERI_CONNECTIVITY_SOURCE`).
+    """
+    frame = load_deri(path)
+    if frame["broadband"].isna().all():
+        raise DataQualityError(f"{Path(str(path)).name}: broadband_comp_national has no values.")
+    out = frame[["broadband"]].rename(columns={"broadband": "deri_broadband_score"})
+    out.attrs["source"] = DERI_CONNECTIVITY_SOURCE
+    return out
+
+
+# ONS/Defra RUC 2011 classes, from most urban to most rural and sparse
+_RUC_ORDER = {"A1": 0, "B1": 0, "C1": 0, "C2": 1, "D1": 2, "D2": 3, "E1": 3, "E2": 4}
+
+
+def load_rural_urban(path: str | Path) -> pd.DataFrame:
+    """The ONS 2011 rural-urban classification of LSOAs (England and Wales).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``lsoa11cd``: ``ruc11cd`` (A1 ... E2), ``ruc11`` (its name) and
+        ``rurality`` (0 urban; 1 urban in a sparse setting; 2 town and fringe; 3 village or
+        sparse town and fringe; 4 sparse village and dispersed).
+    """
+    what = f"rural-urban classification file {Path(str(path)).name}"
+    raw = read_table(path, what=what)
+    code = find_column(raw, [r"lsoa11cd"], what=what, role="LSOA code")
+    cls = find_column(raw, [r"ruc11cd"], what=what, role="class code")
+    name = find_column(raw, [r"ruc11"], what=what, role="class name")
+    out = raw.set_index(raw[code].astype(str).str.strip())[[cls, name]]
+    out.index.name = "lsoa11cd"
+    out.columns = ["ruc11cd", "ruc11"]
+    out["ruc11cd"] = out["ruc11cd"].astype(str).str.strip()
+    unknown = sorted(set(out["ruc11cd"]) - set(_RUC_ORDER))
+    if unknown:
+        raise DataQualityError(
+            f"{what}: unknown class code(s) {unknown[:5]}; expected {sorted(_RUC_ORDER)}."
+        )
+    out["rurality"] = out["ruc11cd"].map(_RUC_ORDER).astype(float)
+    out.attrs["source"] = "ONS rural-urban classification 2011 of LSOAs (OGL v3)"
     return out
 
 
