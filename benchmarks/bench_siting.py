@@ -30,7 +30,7 @@ def main() -> None:
             result = run_config(config)
             register = load_register(config)
     areas = result.areas
-    centroids = result.settings["centroids"].loc[areas.index]
+    centroids = result.settings.centroids.loc[areas.index]
     demand = areas["population"].where(areas["risk_decile"] <= 2, 0.0)
     venue = register["include"].astype(bool) & register["tier"].eq(2)
     halls = register[venue & register["subcategory"].isin(["community_centre", "community_hall"])]

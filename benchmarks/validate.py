@@ -145,9 +145,7 @@ def build_recipe(base: Recipe, cand: Candidate, counts: pd.DataFrame) -> Recipe:
     :func:`inclusion_geo.runner.resolve_recipe` drops them with missing_indicators = 'drop')."""
     if cand.recipe_file is not None:
         base = load_recipe(REPO / "examples" / "recipes" / cand.recipe_file)
-    items = [
-        replace(i, **cand.add[i.name]) if i.name in cand.add else i for i in base.indicators
-    ]
+    items = [replace(i, **cand.add[i.name]) if i.name in cand.add else i for i in base.indicators]
     have = {i.name for i in items}
     items += [RecipeIndicator(name=n, **o) for n, o in cand.add.items() if n not in have]
     recipe = replace(
@@ -351,7 +349,7 @@ def render(fig: dict) -> str:
         "  `[sources.deri_connectivity]` (the DERI's 2022 broadband component, a *derived* input)",
         "  and `[sources.rural_urban]` (RUC 2011). There is no Ofcom file, so the default recipe's",
         "  connectivity domain is dropped. Only English LSOAs are measured (the IUC, DERI and",
-        "  IDAOPI files are English or GB). \"default\" is the default recipe in its England and",
+        '  IDAOPI files are English or GB). "default" is the default recipe in its England and',
         "  Wales form (`examples/recipes/england_wales.toml`: the composite UK IMD for the IMD).",
         "- **Scoring**: `inclusion_geo.diagnostics.national_and_local_scores`, the project's own",
         "  national code: `score()` across the run (national scope) and `score(groups=)` per",
@@ -378,9 +376,15 @@ def render(fig: dict) -> str:
         lines += [
             f"Chosen on the {chosen_on} half: **{cands[key]['label']}**; on the {on} half:",
             "",
-            *_table([("target", {on: {**TARGETS, "authorities": 0}}),
-                     ("default", cands["default"]), ("chosen", cands[key]),
-                     *[(f"{name}", r) for name, r in refs.items()]], on),  # fmt: skip
+            *_table(
+                [
+                    ("target", {on: {**TARGETS, "authorities": 0}}),
+                    ("default", cands["default"]),
+                    ("chosen", cands[key]),
+                    *[(f"{name}", r) for name, r in refs.items()],
+                ],
+                on,
+            ),  # fmt: skip
             "",
         ]
     lines += [
@@ -399,11 +403,17 @@ def render(fig: dict) -> str:
     order = ("7-10", "7", "8", "9", "10")
     for half, city in (("odd", "Leeds"), ("even", "Bradford")):
         for name, res in shown:
-            lines.append(f"| {name} | England, {half} half | "
-                         + " | ".join(_f(res[half]["groups"][g]) for g in order) + " |")
+            lines.append(
+                f"| {name} | England, {half} half | "
+                + " | ".join(_f(res[half]["groups"][g]) for g in order)
+                + " |"
+            )
         for name, res in shown:
-            lines.append(f"| {name} | {city} | "
-                         + " | ".join(_f(res[half]["city_groups"][g]) for g in order) + " |")
+            lines.append(
+                f"| {name} | {city} | "
+                + " | ".join(_f(res[half]["city_groups"][g]) for g in order)
+                + " |"
+            )
     lines += [
         "",
         "## Leeds, the default run",
@@ -458,7 +468,8 @@ def render(fig: dict) -> str:
                 for m in MEASURES if r[m] < TARGETS[m] - 5e-4]  # fmt: skip
         lines.append(
             f"- Chosen on the {chosen_on} half, on the {on} half: "
-            + ("; ".join(gaps) if gaps else "none") + "."
+            + ("; ".join(gaps) if gaps else "none")
+            + "."
         )
     lines += ["", NOTES.strip(), ""]
     return "\n".join(lines)
@@ -473,18 +484,22 @@ NOTES = """
   (fitted on one half, tested on the other) point the same way on both halves, within 0.02
   of each other: more weight on age and disability, about a sixth of the index on TS062, and
   nothing on poor English, the DERI broadband component or rurality.
-- **Why poor English lowers the AUC.** The IUC describes internet *use*. Areas where many
-  residents speak little English are mostly young, urban and online (IUC groups 1, 4 and 6),
-  so an index that raises them ranks them above Digital Seniors and Settled Offline areas.
+- **Why poor English lowers the AUC.** Areas where many residents speak little English are
+  already ranked high by deprivation and qualifications (of the English LSOAs in the top tenth
+  for poor English, 63 % are in IUC groups 7 or 10); what the indicator adds is rank for
+  group 4 (Youthful Urban Fringe, 27 % of that tenth, engaged) and, through its log transform,
+  for small differences among areas where almost everyone speaks English. Neither helps to
+  find Digital Seniors or Settled Offline Communities, where almost no one lacks English.
   Language remains a barrier to *services* that councils rightly weigh; dropping it is a
   choice about what the index is for, not a finding that it does not matter.
 - **The default recipe is unchanged.** The winner loses on Bradford (0.961 against the
-  default's 0.968, below the 0.965 target): Bradford is where language matters most. It also
+  default's 0.968, below the 0.965 target), where many residents speak little English. It also
   needs TS062 in every run (the demo borough and older configs lack it). It is shipped as
   `recipes/iuc_engagement.toml` (and `examples/recipes/england_wales_iuc_engagement.toml`) for
   councils whose question is engagement. The smaller change that keeps poor English (TS062,
   demography 1.25) beats the default on every measure of the odd half and five of six on the
-  even half, but misses three targets on each.
+  even half (Bradford 0.965 against 0.968), but misses four targets on the odd half and
+  three on the even half.
 - **Caveat on the selection.** The candidate list was drawn up after seeing results on both
   halves (and the learned weights from each); only the choice *among* the listed candidates
   and the learned weights are strictly out of sample. The two halves agree, which is the
@@ -492,7 +507,8 @@ NOTES = """
 - **Connectivity from the DERI, rurality and IDAOPI do not help.** The DERI's 2022 broadband
   component as the whole connectivity domain lowers every measure (IUC 7-10 by 0.014-0.017,
   within-authority 10th percentile by about 0.12): IUC groups 7-10 are mostly urban, where
-  broadband is good. At a quarter of a domain it is neutral. It is offered as an optional,
+  broadband is good. At a quarter of a domain it moves the England AUCs by less than 0.004
+  but still lowers the within-authority 10th percentile by 0.01-0.02. It is offered as an optional,
   labelled input for councils that need the connectivity domain on the map, not for accuracy.
   Rurality (RUC 2011) and IDAOPI lower the AUC slightly; the learned weights give both about 0.
 - **Missed targets and what would close them.** Digital Seniors (group 8) and Settled Offline

@@ -27,8 +27,10 @@ MODULES = [
     "inclusion_geo.siting",
     "inclusion_geo.priorities",
     "inclusion_geo.aggregate",
+    "inclusion_geo.result",
     "inclusion_geo.pipeline",
     "inclusion_geo.config",
+    "inclusion_geo.inputs",
     "inclusion_geo.runner",
     "inclusion_geo.national",
     "inclusion_geo.figures",
@@ -40,6 +42,25 @@ MODULES = [
 def _summary(obj) -> str:
     doc = inspect.getdoc(obj) or ""
     return doc.split("\n\n")[0].replace("\n", " ").strip()
+
+
+def _members(cls) -> list[str]:
+    """A class's public methods and properties (its own, not those of ``object`` or a base
+    outside the package), each with its signature and the first paragraph of its docstring."""
+    lines = []
+    for name, member in cls.__dict__.items():
+        if name.startswith("_") and name not in ("_repr_html_",):
+            continue
+        if isinstance(member, property):
+            lines += [f"- `{cls.__name__}.{name}` (property): {_summary(member)}"]
+        elif inspect.isfunction(member) or isinstance(member, (classmethod, staticmethod)):
+            func = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+            try:
+                sig = str(inspect.signature(func)).replace("(self, ", "(").replace("(self)", "()")
+            except (TypeError, ValueError):
+                sig = "(...)"
+            lines += [f"- `{cls.__name__}.{name}{sig}`: {_summary(func)}"]
+    return [*lines, ""] if lines else []
 
 
 def render() -> str:
@@ -65,6 +86,8 @@ def render() -> str:
                     sig = "(...)"
                 kind = "class" if inspect.isclass(obj) else "function"
                 lines += [f"### `{name}{sig}`", "", f"*{kind}*. {_summary(obj)}", ""]
+                if inspect.isclass(obj):
+                    lines += _members(obj)
             else:
                 lines += [f"### `{name}`", "", f"*constant* ({type(obj).__name__}).", ""]
     return "\n".join(lines).rstrip() + "\n"

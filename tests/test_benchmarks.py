@@ -13,10 +13,10 @@ pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def run(script: str, shared_data: Path) -> str:
+def run(script: str, shared_data: Path, *args: str) -> str:
     env = os.environ | {"INCLUSION_GEO_SHARED_DATA": str(shared_data)}
     done = subprocess.run(
-        [sys.executable, str(BENCH / script)],
+        [sys.executable, str(BENCH / script), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -34,18 +34,38 @@ def figure(output: str, label: str) -> float:
 
 
 def test_one_authority_benchmark(shared_data):
-    out = run("bench_load.py", shared_data)
+    """The analysis figure and, beside it, the whole CLI's (every output, fresh processes)."""
+    out = run("bench_load.py", shared_data, "--once")  # one CLI run each: exercised, cheap
     total = figure(out, "one LA end to end: load, score, hotspots, access, map, tables")
     stages = sum(
         figure(out, name) for name in ["checks", "scores", "hotspots", "access", "ward roll-up"]
     )
     assert 0 < stages < total
+    imports = figure(out, "import inclusion_geo.cli (in process)")
+    start = figure(out, "CLI start-up: inclusion-geo --help")
+    demo = figure(out, "CLI demo run, every output (320 areas)")
+    leeds = figure(out, "CLI Leeds run, cached inputs, every output")
+    # plausible, not timed: each run includes start-up; Leeds writes more than its analysis
+    assert 0 < imports < start < demo and start < leeds
+    assert leeds > figure(out, "  load and stage two")
+    assert "heavy modules loaded at import                 []" in out  # no numba at import
+
+
+def test_hotspot_scaling_table(shared_data):
+    """The scaling table's rows (sizes, ours, and esda's where numba is installed)."""
+    out = run("bench_hotspots.py", shared_data, "--quick")
+    rows = re.findall(r"^\s*([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", out, flags=re.MULTILINE)
+    assert [int(r[0].replace(",", "")) for r in rows] == [1000, 2000]
+    for _, local, glob, ours in rows:
+        assert float(ours) == pytest.approx(float(local) + float(glob), abs=0.002)
 
 
 def test_national_benchmark(shared_data):
-    out = run("bench_national.py", shared_data)
-    assert figure(out, "areas") == 34753
-    assert "authorities done / failed                        330 / 1" in out
+    """The national benchmark's figures, on three authorities (--quick): the same national
+    machinery as the full England and Wales run whose figures docs/performance.md quotes."""
+    out = run("bench_national.py", shared_data, "--quick")
+    assert figure(out, "areas") == 920  # Leeds 482, Bradford 310, Calderdale 128
+    assert "authorities done / failed                        3 / 0" in out
     compute = figure(out, "all compute, per-authority scopes included")
     parts = figure(out, "compute: national scoring + hotspots + roll-ups") + figure(
         out, "per-authority compute"

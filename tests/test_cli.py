@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -30,8 +31,11 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert (table["data_label"] == "synthetic demo data").all()
     wards = pd.read_csv(out / "wards.csv")
     assert len(wards) == 20 and wards["population"].sum() == table["population"].sum()
-    xlsx = pd.read_excel(out / "priority_areas.xlsx", header=None)
-    assert "synthetic demo data" in str(xlsx.iloc[0, 0])
+    about = pd.read_excel(out / "priority_areas.xlsx", sheet_name="about", header=None)
+    assert "synthetic demo data" in str(about.iloc[0, 0])
+    sheet = pd.read_excel(out / "priority_areas.xlsx", sheet_name="priority_areas")
+    assert list(sheet.columns) == list(table.columns) and len(sheet) == 320
+    assert (out / "columns.csv").exists() and str(out / "columns.csv") in printed
     for png in ["risk_map.png", "score_distribution.png", "domain_contributions.png"]:
         assert (out / "figures" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     pages = sorted((out / "wards").glob("X05*.md"))
@@ -95,3 +99,92 @@ def test_bad_options_exit_non_zero_with_a_message():
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
+
+
+# ---------------------------------------------------------------- progress, --quiet, --help
+
+
+@pytest.fixture
+def no_writing(monkeypatch):
+    """Runs that skip writing files (the progress lines are what is tested)."""
+    import inclusion_geo.report as report
+
+    def fake(result, out, **kwargs):
+        return {}
+
+    monkeypatch.setattr(report, "write_outputs", fake)
+
+
+def test_progress_prints_one_line_per_stage_on_stderr(tmp_path, capsys, no_writing):
+    assert main(["run", "--out", str(tmp_path / "o"), "--permutations", "0"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    stages = [line for line in err if "…" in line]
+    assert [s.split("…")[0] for s in stages] == [
+        "scoring the demo borough",
+        "planning sites, a closure and pop-ups",
+        "writing outputs",
+    ]
+    for line in stages:
+        assert re.fullmatch(r".+… \d+\.\d s", line), line
+
+
+def test_quiet_silences_progress_but_not_warnings(tmp_path, capsys, no_writing, monkeypatch):
+    import warnings
+
+    import inclusion_geo.pipeline as pipeline
+
+    real = pipeline.run_demo
+
+    def warns(*args, **kwargs):
+        warnings.warn("a data-quality caveat", UserWarning, stacklevel=2)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_demo", warns)
+    assert main(["run", "--out", str(tmp_path / "o"), "--permutations", "0", "--quiet"]) == 0
+    out = capsys.readouterr()
+    assert "…" not in out.err and "scoring" not in out.err
+    assert "inclusion-geo: warning: a data-quality caveat" in out.err
+    assert "done in" in out.out
+
+
+def test_progress_uses_a_bar_on_a_terminal_and_nothing_when_quiet():
+    import io
+
+    from inclusion_geo.cli import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = Progress(stream=stream, total=2)
+    with progress.stage("loading inputs"):
+        pass
+    with progress.stage("scoring"):
+        pass
+    progress.close()
+    text = stream.getvalue()
+    assert "loading inputs… " in text and "scoring… " in text
+    assert "stage" in text and "\r" in text  # tqdm's bar, redrawn in place
+    quiet = Terminal()
+    with Progress(stream=quiet, quiet=True).stage("scoring"):
+        pass
+    assert quiet.getvalue() == ""
+    plain = io.StringIO()
+    with pytest.raises(RuntimeError):
+        with Progress(stream=plain).stage("writing outputs"):
+            raise RuntimeError("disk full")
+    assert plain.getvalue() == "writing outputs… stopped\n"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["run", "--help"], ["assets", "--help"]])
+def test_help_prints_single_percent_signs(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "%%" not in text
+    if argv == ["--help"]:
+        assert "100% Digital Leeds" in text
+    if argv[0] == "run":
+        assert "--quiet" in text

@@ -46,6 +46,7 @@ def captured(monkeypatch):
 
         return fake
 
+    monkeypatch.setattr(runner, "load_inputs", lambda cfg: None)  # the CLI loads first
     monkeypatch.setattr(runner, "run_config", stop("single"))
     monkeypatch.setattr(national, "run_national", stop("many"))
     monkeypatch.setattr(pipeline, "run_demo", stop("demo"))
@@ -196,6 +197,10 @@ lookup_source = "oa11cd"
 [sources.ofcom_performance]
 path = "perf.csv"
 lookup = "oa.csv"
+[sources.deri_connectivity]
+path = "deri.rda"
+[sources.rural_urban]
+path = "ruc.csv"
 [sources.assets]
 osm = ["a.gpkg", "b.gpkg"]
 council = "council.csv"
@@ -505,3 +510,13 @@ def test_capacity_default_is_checked_and_reaches_the_register(tmp_path):
         path.write_text(text.replace("{ 1 = 6, 2 = 10 }", bad))
         with pytest.raises(InclusionGeoError, match="capacity_default"):
             load_config(path)
+
+
+def test_run_config_refuses_a_run_over_several_authorities(tmp_path):
+    """run_config scores one study area: a config naming several is refused, not merged."""
+    from inclusion_geo.runner import run_config
+
+    path = tmp_path / "many.toml"
+    path.write_text('[area]\ncode = ["E08000035", "E08000032"]\n')
+    with pytest.raises(InclusionGeoError, match="run_national"):
+        run_config(path)

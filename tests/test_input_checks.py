@@ -27,7 +27,8 @@ from inclusion_geo.geography import (
     check_no_overlaps,
     check_ward_coverage,
 )
-from inclusion_geo.runner import _national_census, load_inputs, resolve_recipe
+from inclusion_geo.inputs import _national_census, load_inputs
+from inclusion_geo.runner import resolve_recipe
 from inclusion_geo.sources import read_boundaries
 
 REPO = Path(__file__).resolve().parents[1]

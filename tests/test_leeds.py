@@ -42,7 +42,7 @@ def test_leeds_end_to_end(leeds):
     assert w["population"].sum() == a["population"].sum()
     assert a["population"].sum() == pytest.approx(811_964, abs=2)  # Census 2021 usual residents
     assert sorted(a["priority_rank"]) == list(range(1, 483))
-    assert leeds.settings["dropped_indicators"] == [
+    assert list(leeds.settings.dropped_indicators) == [
         "pct_one_person_66_plus",
         "pct_premises_below_30mbit",
         "median_download_mbit",
@@ -186,7 +186,9 @@ def test_need_leads_the_leeds_priorities(leeds):
     # the most at-risk areas are priorities whatever their distance to a library
     hot = a[a["risk_decile"].eq(1) | a["hotspot_class"].isin(["Hot spot (99%)", "Hot spot (95%)"])]
     others = a.drop(hot.index)
-    assert hot["priority_band"].max() <= others.loc[others["risk_decile"] > 2, "priority_band"].min()
+    assert (
+        hot["priority_band"].max() <= others.loc[others["risk_decile"] > 2, "priority_band"].min()
+    )
     needy_wards = w.index[w["pct_pop_top_decile"] >= 20]
     assert len(needy_wards) >= 4 and w.loc[needy_wards, "n_priority_areas"].ge(1).all()
     priority = a[a["priority_band"] <= 2]
@@ -206,3 +208,40 @@ def test_leeds_support_is_vetted(leeds):
     assert not reg.loc[~reg["include"], "exclusion_reason"].eq("").any()
     # only included places are used, and they are the register's included rows
     assert len(leeds.assets) == int(reg["include"].sum())
+
+
+def test_headcounts_plans_and_a_closure_in_leeds(config, tmp_path):
+    """Issue [3/6] on real Leeds data, end to end through the CLI: headcounts add up from areas
+    to wards to Leeds with each point inside its range, five new hubs are planned exactly, and
+    closing one library says who loses reach, by ward."""
+    assert 'close = "Seacroft Library"' in config.read_text()  # examples/leeds.toml asks
+    out = tmp_path / "out"
+    assert main(["run", "--config", str(config), "--out", str(out), "--permutations", "99"]) == 0
+    table = _csv(out / "priority_areas.csv")
+    wards = pd.read_csv(out / "wards.csv")
+    for measure in ("offline_adults", "no_basic_skills_adults"):
+        point, low, high = table[measure], table[f"{measure}_low"], table[f"{measure}_high"]
+        assert ((low <= point) & (point <= high)).all()
+        # wards.csv shows whole people: each ward's figure is rounded
+        assert wards[measure].sum() == pytest.approx(point.sum(), abs=len(wards))
+        assert wards[f"{measure}_low"].sum() == pytest.approx(low.sum(), abs=len(wards))
+    # Leeds: about 48,000 adults offline (ONS 2020 rates by age), a range around it
+    assert 40_000 < table["offline_adults"].sum() < 60_000
+    summary = (out / "summary.md").read_text()
+    assert "adults are likely offline in Leeds" in summary and "modelled estimates" in summary
+    # the leading barrier is matched to a place that helps with it
+    assert table["leading_focus"].notna().all()
+    assert table["help_for_leading_focus"].str.len().gt(0).any()
+    assert {f"dist_focus_{f}_m" for f in ("skills", "confidence")} <= set(table.columns)
+    plan = _csv(out / "site_plan.csv")
+    assert len(plan) == 5 and plan["demand_covered"].gt(0).all()
+    assert "optimal (proven" in (out / "site_plan.csv").read_text().splitlines()[0]
+    closure = _csv(out / "closure.csv")
+    assert closure["residents_newly_out_of_reach"].sum() > 0
+    assert closure["residents"].sum() == pytest.approx(table["population"].sum())
+    assert len(_csv(out / "popup_rota.csv")) == 5
+
+
+def _csv(path):
+    notes = sum(1 for line in path.read_text().splitlines() if line.startswith("# "))
+    return pd.read_csv(path, skiprows=notes)

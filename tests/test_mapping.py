@@ -38,9 +38,14 @@ def hostile_result(demo_result, evil_dir: Path | None = None):
     ward_boundaries = demo_result.ward_boundaries.copy()
     ward_boundaries.iloc[0, ward_boundaries.columns.get_loc("name")] = f"{TEMPLATE_EXPR} {TOKEN}"
     place = f"{fs_payload(evil_dir) if evil_dir else TEMPLATE_EXPR} {TOKEN}"
+    # a source's name and text (the credits and the sources panel), and an indicator the
+    # index was scored without (the caveat box)
+    sources = {**demo_result.sources, f"{TEMPLATE_EXPR} {TOKEN}": f"{EVIL_ASSET} {TOKEN}"}
+    settings = replace(demo_result.settings, dropped_indicators=(f"{TEMPLATE_EXPR} {TOKEN}",))
     return replace(
-        demo_result, areas=areas, assets=assets, ward_boundaries=ward_boundaries, place=place
-    )
+        demo_result, areas=areas, assets=assets, ward_boundaries=ward_boundaries, place=place,
+        sources=sources, settings=settings,
+    )  # fmt: skip
 
 
 def _as_displayed(raw: str) -> str:
@@ -135,10 +140,24 @@ def test_escaped_text_holds_no_template_syntax():
         assert html_module.unescape(escaped) == text
 
 
-def test_page_needs_no_network(demo_result, tmp_path):
-    html = mapping.save_map(demo_result.map(), tmp_path / "m.html").read_text()
-    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
-    assert external == []
+def _external_resources(page: str) -> list[str]:
+    """Scripts, styles, images and frames the page would load from the network (in markup or
+    in the strings its scripts insert), in any quoting; links a reader may follow are not."""
+    text = _as_displayed(page)
+    tags = re.findall(r"<(?:script|link|img|iframe|source)\b[^>]*>", text, flags=re.IGNORECASE)
+    found = [t for t in tags if re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", t)]
+    found += re.findall(r"""url\(\s*["']?(?:https?:)?//[^)]*\)""", text)
+    found += re.findall(r"""@import\s+["']?(?:url\()?\s*["']?(?:https?:)?//""", text)
+    return found
+
+
+@pytest.mark.parametrize("tiles", ["none", "OpenStreetMap"])
+def test_page_needs_no_network(demo_result, tmp_path, tiles):
+    html = mapping.save_map(demo_result.map(tiles=tiles), tmp_path / "m.html").read_text()
+    assert _external_resources(html) == []
+    # the check finds what it is for
+    assert _external_resources("<script src='https://cdn.example/x.js'></script>")
+    assert _external_resources('<link rel="stylesheet" href="//cdn.example/x.css">')
 
 
 def test_layers_title_and_legends(demo_result):
@@ -213,3 +232,131 @@ def test_asset_layers_follow_the_register_tiers(demo_result):
         ~reg["include"] & ~reg["exclusion_reason"].str.startswith("duplicate"), "display_name"
     ]
     assert len(left_out) and not any(mapping._e(name) in html for name in left_out)
+
+
+def partial_result(demo_result, sources=None):
+    """The demo scored as if broadband (the whole connectivity domain) and living alone 66+
+    had no source, with real-looking sources."""
+    from dataclasses import replace
+
+    dropped = ["median_download_mbit", "pct_premises_below_30mbit", "pct_one_person_66_plus"]
+    return replace(
+        demo_result,
+        recipe=demo_result.recipe.without(dropped),
+        settings=replace(demo_result.settings, dropped_indicators=tuple(dropped)),
+        sources=sources
+        or {
+            "boundaries": "LSOA_2021_EW_BGC.gpkg",
+            "census": "Census 2021 (ONS, Nomis): ts001.csv",
+            "assets": "OpenStreetMap contributors (ODbL)",
+        },
+    )
+
+
+def test_page_title_is_the_results_title_escaped(demo_result):
+    page = demo_result.map().get_root().render()
+    assert re.findall(r"<title>(.*?)</title>", page) == [mapping._e(demo_result.title)]
+    evil = hostile_result(demo_result)
+    (title,) = re.findall(r"<title>(.*?)</title>", evil.map().get_root().render(), re.S)
+    assert "<" not in title and "{" not in title
+    assert html_module.unescape(title) == evil.title
+
+
+def test_caveat_box_names_what_the_index_left_out(demo_result):
+    page = _as_displayed(partial_result(demo_result).map().get_root().render())
+    assert (
+        "Scored without Median download speed and No superfast broadband (no Ofcom Connected "
+        "Nations data): connectivity is not in this index." in page
+    )
+    assert (
+        "Scored without Living alone, 66+ (no Census 2021 TS003 data): demography rests on its "
+        "other indicators." in page
+    )
+    assert "partial: 8 of 11 indicators" in page
+    assert "class='ig-caveat'" not in demo_result.map().get_root().render()  # nothing left out
+
+
+def test_credits_for_every_source(demo_result):
+    from inclusion_geo._map_page import OS_CREDIT, OSM_CREDIT, credits_for
+
+    result = partial_result(demo_result)
+    page = _as_displayed(result.map().get_root().render())
+    assert "Contains OS data © Crown copyright and database right" in page
+    assert "© OpenStreetMap contributors" in page and "openstreetmap.org/copyright" in page
+    listing = re.sub(r"<[^>]+>", "", page[page.index("<div id='ig-sources' hidden>") :])
+    for key, text in result.sources.items():  # each source in full, in the sources panel
+        assert f"{key}: {text}" in listing
+    assert "Sources (3)" in page
+    # what each kind of source calls for
+    assert credits_for({"boundaries": "x.gpkg"})[0] == OS_CREDIT
+    assert credits_for({"assets": "OpenStreetMap contributors (ODbL), via Overpass"}) == [
+        OSM_CREDIT
+    ]
+    assert OS_CREDIT not in credits_for({"census": "Census 2021 (ONS, Nomis)"})
+    assert credits_for(demo_result.sources) == []  # synthetic data needs no licence credit
+    assert "Sources (1)" in demo_result.map().get_root().render()
+
+
+def test_osm_basemap_is_optional_named_and_credited(demo_result):
+    plain = demo_result.map().get_root().render()
+    assert "tile.openstreetmap.org" not in plain  # no basemap by default
+    page = _as_displayed(demo_result.map(tiles="OpenStreetMap").get_root().render())
+    assert "tile.openstreetmap.org" in page
+    assert "Basemap: OpenStreetMap (online only)" in page
+    assert "OpenStreetMap basemap not loaded (offline?)" in page  # said when tiles fail
+
+
+def test_areas_are_drawn_below_the_markers(demo_result):
+    """Area layers live in panes under the overlay pane where the asset markers are drawn, so
+    switching one off and on cannot put it over them (checked in a browser in test_browser)."""
+    m = demo_result.map()
+    page = m.get_root().render()
+    assert re.search(r"createPane\(\"igAreas\"\)\.style\.zIndex = 3\d\d", page)
+    layers = [e for e in mapping._walk(m) if isinstance(e, mapping._AreaLayer)]
+    assert layers and all(e.pane in ("igAreas", "igLines") for e in layers)
+    assert {e.pane for e in layers if e.fill_key} == {"igAreas"}
+
+
+def test_tooltip_is_compact_and_the_panel_has_the_details(demo_result):
+    m = demo_result.map()
+    layer = next(e for e in mapping._walk(m) if isinstance(e, mapping._AreaLayer) and e.interactive)
+    tooltip = [k for k, _ in layer.fields]
+    assert tooltip == ["name", "ward_name", "risk_index", "risk_decile", "priority_label",
+                       "action_label"]  # fmt: skip
+    panel = [k for k, _ in layer.panel]
+    for key in ["top_barriers", "work_through", "nearest_support", "hotspot_class",
+                "population", "residents_at_risk", "risk_rank", "__code__"]:  # fmt: skip
+        assert key in panel, key
+    page = m.get_root().render()
+    assert "igShowArea(" in page and "id='ig-panel'" in page and "ig-panel-close" in page
+    # the search shows the area found in the panel too
+    assert re.search(
+        r"moveToLocation: function\(latlng, title, map\) \{[\s\S]{0,300}?igShowArea", page
+    )
+
+
+def test_legends_read_well(demo_result):
+    page = _as_displayed(demo_result.map().get_root().render())
+    # asset layers grouped by tier, a row per category with its count
+    for title in ["Digital support: help to get online", "Venues that could host help",
+                  "Context: other places"]:  # fmt: skip
+        assert f"<div class='ig-legend-title'>{title}</div>" in page
+    assert re.search(r"data-layer='Digital support: library \(\d+\)'>.*?library \(\d+\)", page)
+    # what to do in priority areas, each with its count of areas
+    legend = page[page.index("Priority areas: what to do</div>") :]
+    legend = legend[: legend.index("</div></div>")]
+    assert "priority bands 1-2, by what to do" in legend
+    assert re.search(r"gap: no help within reach \(\d+\)", legend)
+    assert re.search(r"opportunity: work through nearby support \(\d+\)", legend)
+    assert "0-10, higher = more at risk" in page
+
+
+def test_importing_mapping_compiles_nothing():
+    """mapclassify (which compiles a numba kernel at import when numba is installed) is
+    imported only when a map is classified."""
+    import subprocess
+    import sys
+
+    code = "import sys, inclusion_geo.mapping; print('mapclassify' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -54,10 +54,10 @@ def evil(base):
     categories = {c: f"{values[i]} cat{i}" for i, c in enumerate(sorted(assets["category"].unique()))}  # fmt: skip
     assets["category"] = assets["category"].map(categories)
     assets["name"] = hostile_names(len(assets))
-    suitable = [categories[c] for c in base.settings["suitable"]]
+    suitable = tuple(categories[c] for c in base.settings.suitable)
     return replace(
         base, areas=areas, wards=wards, assets=assets, ward_boundaries=bounds, place=PLACE,
-        settings={**base.settings, "suitable": suitable},
+        settings=replace(base.settings, suitable=suitable),
     )  # fmt: skip
 
 
@@ -181,13 +181,20 @@ def _text_frame() -> pd.DataFrame:
 def test_xlsx_stores_every_string_as_text_and_survives_control_characters(tmp_path):
     frame = _text_frame()
     path = tmp_path / "t.xlsx"
-    report._write_xlsx(frame, path, ['=HYPERLINK("x","y") title', "note\x00two"])
-    sheet = openpyxl.load_workbook(path).active
-    assert sheet["A1"].value == '=HYPERLINK("x","y") title' and sheet["A1"].data_type == "s"
-    assert sheet["A2"].value == "note\ufffdtwo"
-    cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+    report._write_xlsx(
+        frame, path, ['=HYPERLINK("x","y") title', "note\x00two"], wards=frame, assets=frame,
+        dictionary=pd.DataFrame({"column": frame["name"], "meaning": frame["name"]}),
+    )  # fmt: skip
+    book = openpyxl.load_workbook(path)
+    about = book["about"]  # the notes are on their own sheet; the data starts at row 1
+    assert about["A1"].value == '=HYPERLINK("x","y") title' and about["A1"].data_type == "s"
+    assert about["A2"].value == "note\ufffdtwo"
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]  # fmt: skip
     assert not [c.coordinate for c in cells if c.data_type == "f"]
-    got = [sheet.cell(row=r, column=1) for r in range(5, 5 + len(frame))]
+    assert all(c.data_type == "s" for c in cells if isinstance(c.value, str))
+    sheet = book.active
+    assert sheet.title == "priority_areas" and sheet["A1"].value == "name"
+    got = [sheet.cell(row=r, column=1) for r in range(2, 2 + len(frame))]
     for cell, text in zip(got, frame["name"], strict=True):
         assert cell.data_type == "s"
         # a workbook is XML, whose readers turn a carriage return into a line feed
@@ -195,7 +202,7 @@ def test_xlsx_stores_every_string_as_text_and_survives_control_characters(tmp_pa
         assert cell.value == want
     for key, text in PRINTABLE.items():
         assert got[list(HOSTILE).index(key)].value == text.replace("\r", "\n")
-    values = [sheet.cell(row=r, column=2).value for r in range(5, 5 + len(frame))]
+    values = [sheet.cell(row=r, column=2).value for r in range(2, 2 + len(frame))]
     assert values == frame["value"].tolist()  # numbers stay numbers
 
 

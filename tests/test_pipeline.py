@@ -27,7 +27,9 @@ def test_groups_the_asset_list_does_not_cover_are_flagged_not_guessed(demo):
         demo.assets, areas[areas["lad_code"] == "A"][["geometry"]], predicate="within"
     )
     only_a = demo.assets.loc[inside.index.unique()]
-    with pytest.warns(UserWarning, match=r"no place of digital support .* inside 1 of 2 .*\(e.g. South\)"):
+    with pytest.warns(
+        UserWarning, match=r"no place of digital support .* inside 1 of 2 .*\(e.g. South\)"
+    ):
         results = run_stage_two_by(
             areas, demo.counts, only_a, by="lad_code", places={"A": "North", "B": "South"},
             centroids=demo.centroids, permutations=99,
@@ -158,3 +160,61 @@ def test_many_study_areas_in_one_pass_match_running_each_alone(demo):
         assert got.global_moran == pytest.approx(alone.global_moran)
         assert got.coverage == pytest.approx(alone.coverage)
         assert got.place == place
+
+
+def test_headcounts_add_up_and_sit_inside_their_ranges(demo_result):
+    a, w = demo_result.areas, demo_result.wards
+    heads = demo_result.headcounts()
+    assert heads.attrs["label"] == "modelled estimate, not a count"
+    for measure in ("offline", "no_basic_skills"):
+        col = f"{measure}_adults"
+        assert (a[f"{col}_low"] <= a[col]).all() and (a[col] <= a[f"{col}_high"]).all()
+        assert w[col].sum() == pytest.approx(a[col].sum())  # areas add to wards
+        assert heads.loc[measure, "adults"] == pytest.approx(w[col].sum())  # and to the place
+        assert (
+            heads.loc[measure, "low"] <= heads.loc[measure, "adults"] <= heads.loc[measure, "high"]
+        )
+        gaps = a.loc[(a["priority_band"] <= 2) & a["action"].eq("gap"), col].sum()
+        assert heads.loc[measure, "in_gap_areas"] == pytest.approx(gaps)
+
+
+def test_focus_areas_and_the_help_for_each(demo_result):
+    a = demo_result.areas
+    focus = a[[c for c in a.columns if c.startswith("focus_")]]
+    assert ((focus.sum(axis=1) - a["risk_index"]).abs() < 1e-9).all()
+    assert set(a["leading_focus"]) <= {
+        "skills", "data_and_device_poverty", "barriers_to_services", "confidence"
+    }  # fmt: skip
+    reg = demo_result.assets
+    library = reg[reg["category"].eq("library")].iloc[0]
+    assert "data_and_device_poverty" in library["helps_with"]
+    # the distance to help of a kind is never less than to any support or venue
+    for f in ("skills", "data_and_device_poverty", "barriers_to_services", "confidence"):
+        assert (a[f"dist_focus_{f}_m"] >= a["dist_tier1_2_m"] - 1e-6).all()
+
+
+def test_plans_on_the_demo(demo_result):
+    from inclusion_geo import with_plans
+
+    result = with_plans(demo_result, new_sites=2, close="Market Square Library", popup_sessions=2)
+    plan = result.plans["site_plan"]
+    assert plan.optimal and len(plan.sites) == 2 and plan.covered >= plan.greedy_covered - 1e-6
+    closure = result.plans["closure"]
+    assert closure.residents_newly_out_of_reach >= 0
+    assert closure.wards["residents"].sum() == demo_result.areas["population"].sum()
+    assert len(result.plans["popup_rota"].sessions) == 2
+    # every column of the plan tables is in the column dictionary (columns.csv)
+    from inclusion_geo._columns import undocumented
+    from inclusion_geo.report import _plan_tables
+
+    tables = {name: list(frame.columns) for name, frame in _plan_tables(result).items()}
+    assert set(tables) == {"site_plan", "closure", "popup_rota"}
+    assert undocumented(tables) == []
+    # and the map shows the planned hubs, the closed place and who would lose support
+    html = result.map().get_root().render()
+    for layer in ("Plan: 2 new hubs", "Scenario: places closed", "Scenario: areas losing support"):
+        assert layer in html
+    with pytest.raises(InclusionGeoError, match="demand="):
+        demo_result.plan_sites(2, demand="everyone")
+    with pytest.raises(InclusionGeoError, match="hours_cut needs close"):
+        with_plans(demo_result, hours_cut=0.5)

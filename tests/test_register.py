@@ -448,3 +448,25 @@ def test_cli_writes_a_register_and_refuses_to_overwrite(shared_data, tmp_path, c
     assert reg.loc["osm/node/20694184", "exclusion_reason"] == "excluded in the register"
     assert main(["assets", "--config", str(config), "--out", str(out), "--force"]) == 0
     assert "tier 1: 41" in capsys.readouterr().out
+
+
+def test_helps_with_defaults_and_council_edits(demo, tmp_path):
+    """Each place says which focus areas it helps with; a council can change that in the
+    register, and an unknown focus area is an error naming the row."""
+    reg = build_register(demo.assets)
+    library = reg[reg["category"].eq("library") & reg["include"]].index[0]
+    assert reg.loc[library, "helps_with"].split("; ") == [
+        "skills", "data_and_device_poverty", "barriers_to_services", "confidence"
+    ]  # fmt: skip
+    assert reg.loc[reg["tier"].eq(3), "helps_with"].eq("").all()
+    path = write_register(reg, tmp_path / "register.csv")
+    table = pd.read_csv(path)
+    table.loc[table["id"] == library, "helps_with"] = "Confidence, skills"
+    table.to_csv(path, index=False)
+    with pytest.warns(UserWarning, match="opening_hours"):  # the demo's one odd string
+        edited = build_register(demo.assets, register=read_register(path))
+    assert edited.loc[library, "helps_with"] == "skills; confidence"
+    table.loc[table["id"] == library, "helps_with"] = "broadband"
+    table.to_csv(path, index=False)
+    with pytest.raises(DataQualityError, match="helps_with.*row"):
+        read_register(path)

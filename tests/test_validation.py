@@ -115,9 +115,7 @@ def test_learn_weights_are_non_negative_and_find_the_signal():
     rng = np.random.default_rng(0)
     n = 2000
     signal = rng.uniform(0, 10, n)
-    scores = pd.DataFrame(
-        {"signal": signal, "noise": rng.uniform(0, 10, n), "anti": 10 - signal}
-    )
+    scores = pd.DataFrame({"signal": signal, "noise": rng.uniform(0, 10, n), "anti": 10 - signal})
     y = pd.Series(np.where(signal + rng.normal(0, 1, n) > 6, 8, 3), index=scores.index)
     w = learn_weights(scores, y)
     assert (w >= 0).all() and w.sum() == pytest.approx(1)
@@ -201,8 +199,10 @@ def test_deri_connectivity_source_is_named_in_the_outputs(shared_data, tmp_path)
     from inclusion_geo.runner import run_config
 
     recipe = REPO / "examples" / "recipes" / "england_wales_deri_connectivity.toml"
-    text = (REPO / "examples" / "leeds.toml").read_text().replace(
-        "../../shared/data", str(shared_data)
+    text = (
+        (REPO / "examples" / "leeds.toml")
+        .read_text()
+        .replace("../../shared/data", str(shared_data))
     )
     text = text.replace('recipe = "default"', f'recipe = "{recipe}"')
     text += (
@@ -258,7 +258,7 @@ def test_recipe_defines_an_indicator_from_columns():
     assert scored["score_pct_no_car"].idxmax() == "E01000002"
     # sums of columns
     summed = recipe_from_dict(
-        {**NO_CAR, "indicators": {"pct_x": {"numerator": ["no_car", "aged_75_plus"],
+        {**NO_CAR, "domains": {}, "indicators": {"pct_x": {"numerator": ["no_car", "aged_75_plus"],
                                             "denominator": "cars_base", "domain": "d"}}},
     )  # fmt: skip
     assert compute_indicators(counts, [summed.spec("pct_x")])["pct_x"].iloc[0] == 15.0
@@ -306,7 +306,7 @@ def test_recipe_indicator_zero_denominator_and_unknown_column():
     with pytest.raises(DataQualityError, match=r"'pct_no_car'.*zero or negative.*E01000001"):
         compute_indicators(counts, [recipe.spec("pct_no_car")])
     typo = recipe_from_dict(
-        {**NO_CAR, "indicators": {"pct_no_car": {**NO_CAR["indicators"]["pct_no_car"],
+        {**NO_CAR, "domains": {"deprivation": 1}, "indicators": {"pct_no_car": {**NO_CAR["indicators"]["pct_no_car"],
                                                  "numerator": "no_cars"}}},
         source="r.toml",
     )  # fmt: skip
@@ -327,12 +327,14 @@ def test_no_car_from_ts045_in_a_leeds_run(shared_data, tmp_path):
         + '\n[indicators.pct_no_car]\nweight = 1\nnumerator = "no_car"\n'
         'denominator = "cars_base"\ndomain = "deprivation"\nlabel = "No car or van"\n'
     )
-    text = (REPO / "examples" / "leeds.toml").read_text().replace(
-        "../../shared/data", str(shared_data)
+    text = (
+        (REPO / "examples" / "leeds.toml")
+        .read_text()
+        .replace("../../shared/data", str(shared_data))
     )
     text = text.replace('recipe = "default"', f'recipe = "{recipe}"').replace(
-        "ts062.parquet\",", "ts062.parquet\",\n  \"" + str(shared_data)
-        + "/ons-census2021-oa-tables/ts045.parquet\","
+        'ts062.parquet",',
+        'ts062.parquet",\n  "' + str(shared_data) + '/ons-census2021-oa-tables/ts045.parquet",',
     )
     config = tmp_path / "leeds.toml"
     config.write_text(text)

@@ -12,7 +12,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 from .datasets import DemoBorough, load_demo_borough
-from .pipeline import StageTwoResult, run_demo, run_stage_two, run_stage_two_by
+from .pipeline import StageTwoResult, run_demo, run_stage_two, run_stage_two_by, with_plans
 from .report import write_outputs
 from .scoring import Recipe, RecipeIndicator, default_recipe, load_recipe
 
@@ -24,6 +24,7 @@ __all__ = [
     "run_demo",
     "run_stage_two",
     "run_stage_two_by",
+    "with_plans",
     "write_outputs",
     "Recipe",
     "RecipeIndicator",

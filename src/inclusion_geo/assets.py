@@ -49,6 +49,7 @@ __all__ = [
     "access_by_tier",
     "support_hours",
     "support_coverage",
+    "access_by_focus",
     "work_through",
 ]
 
@@ -680,6 +681,58 @@ def support_hours(
         {SUPPLY_COLUMN: access * 1000.0, "e2sfca_share_hours_assumed": share},
         index=centroids.index,
     )
+
+
+def access_by_focus(
+    centroids: gpd.GeoSeries,
+    assets: gpd.GeoDataFrame,
+    *,
+    at_risk: pd.Series | None = None,
+    catchment_m: float = 1600.0,
+    circuity: float = 1.0,
+) -> pd.DataFrame:
+    """Access to help of each kind: for each focus area of the Digital Inclusion Action Plan
+    (:data:`inclusion_geo.barriers.FOCUS`), the distance to the nearest included tier-1 or
+    tier-2 place whose ``helps_with`` names it (``dist_focus_<focus>_m``, infinite where none
+    exists), that place's name (``nearest_focus_<focus>``) and, given ``at_risk``, the
+    capacity-aware supply of its tier-1 places (``e2sfca_focus_<focus>``, hours of help a week
+    per 1,000 residents at risk, :func:`support_hours`).
+
+    Without a ``helps_with`` column (a register from before it existed) every tier-1 and
+    tier-2 place counts for every focus area.
+    """
+    from .barriers import FOCUS
+
+    centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+    reg = tiered(assets)
+    reg = reg[reg["tier"].le(2).to_numpy()]
+    helps = (
+        reg["helps_with"].fillna("").astype(str)
+        if "helps_with" in reg
+        else pd.Series("; ".join(FOCUS), index=reg.index)
+    )
+    names = reg[next(c for c in ("display_name", "label", "name") if c in reg)].astype(str)
+    xy = _xy(centroids)
+    out = {}
+    for focus in FOCUS:
+        mine = helps.str.contains(focus, regex=False).to_numpy()
+        if mine.any():
+            dist, idx = cKDTree(_xy(reg[mine])).query(xy, k=1)
+            out[f"dist_focus_{focus}_m"] = dist * circuity
+            out[f"nearest_focus_{focus}"] = names[mine].to_numpy()[idx]
+        else:
+            out[f"dist_focus_{focus}_m"] = np.full(len(xy), np.inf)
+            out[f"nearest_focus_{focus}"] = np.full(len(xy), "", dtype=object)
+        if at_risk is not None:
+            subset = reg[mine & reg["tier"].eq(1).to_numpy()]
+            out[f"e2sfca_focus_{focus}"] = (
+                support_hours(centroids, at_risk, subset, max_cost=catchment_m, circuity=circuity)[
+                    SUPPLY_COLUMN
+                ].to_numpy()
+                if len(subset)
+                else np.zeros(len(xy))
+            )
+    return pd.DataFrame(out, index=centroids.index)
 
 
 def support_coverage(

@@ -7,6 +7,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from . import __version__
 from ._defaults import BASEMAPS, DEFAULT_PERMUTATIONS, DEFAULT_SEED, DEFAULT_TILES
@@ -17,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inclusion-geo",
         description="Find where people are at risk of digital exclusion and which community "
-        "places could help them (stage two of the 100%% Digital Leeds model).",
+        "places could help them (stage two of the 100% Digital Leeds model).",
     )
     parser.add_argument("--version", action="version", version=f"inclusion-geo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
         help="basemap (default: the config's [output] tiles, else none: works offline)",
     )
     run.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="print no progress (warnings, errors and the list of files written still print)",
+    )
+    run.add_argument(
         "--workers",
         type=int,
         help="processes for writing the pages of a run over many authorities "
@@ -71,6 +78,52 @@ def _add_assets_parser(sub) -> None:
     assets.add_argument("--config", required=True, help="TOML file naming the assets")
     assets.add_argument("--out", required=True, help="register file to write (.xlsx or .csv)")
     assets.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+class Progress:
+    """One line per stage on stderr as the run goes (``loading inputs… 2.1 s``). Where stderr
+    is a terminal, a tqdm bar counts the stages and names the one under way, and each finished
+    stage is written above it. ``quiet`` prints nothing."""
+
+    def __init__(self, *, quiet: bool = False, stream=None, total: int | None = None) -> None:
+        self.quiet = quiet
+        self.stream = sys.stderr if stream is None else stream
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.total = total
+        self._bar = None
+
+    @contextmanager
+    def stage(self, name: str):
+        """Time the block and report it as the stage ``name``."""
+        if self.quiet:
+            yield
+            return
+        start = time.perf_counter()
+        if self.tty:
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=self.total, file=self.stream, unit="stage", leave=False)
+            self._bar.set_description(f"{name}…")
+            try:
+                yield
+            finally:
+                self._bar.write(f"{name}… {time.perf_counter() - start:.1f} s", file=self.stream)
+                self._bar.update()
+            return
+        print(f"{name}…", end="", file=self.stream, flush=True)
+        try:
+            yield
+        except BaseException:
+            print(" stopped", file=self.stream, flush=True)
+            raise
+        print(f" {time.perf_counter() - start:.1f} s", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        """Remove the bar (a terminal's), leaving the stage lines."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,7 +187,8 @@ def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from pathlib import Path
 
-    from .pipeline import run_demo
+    from .datasets import DEMO_CLOSURE
+    from .pipeline import run_demo, with_plans
     from .report import check_out_dir, write_outputs
 
     if args.permutations is not None and args.permutations < 0:
@@ -147,13 +201,14 @@ def _run(args: argparse.Namespace) -> int:
         print("inclusion-geo: error: --workers must be 0 or more.", file=sys.stderr)
         return 2
     start = time.perf_counter()
+    progress = Progress(quiet=args.quiet, total=3)
     try:
         check_out_dir(Path(args.out).expanduser().absolute())
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if args.config:
                 from .config import load_config
-                from .runner import run_config
+                from .runner import load_inputs, run_config
 
                 cfg = load_config(args.config)
                 overrides = {
@@ -164,18 +219,29 @@ def _run(args: argparse.Namespace) -> int:
                 }
                 cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
                 if cfg.many:
-                    return _run_many(cfg, args.out, caught, start)
-                result = run_config(cfg)
+                    return _run_many(cfg, args.out, caught, start, progress)
+                with progress.stage("loading inputs"):
+                    inputs = load_inputs(cfg)
+                with progress.stage("scoring"):
+                    result = run_config(cfg, inputs=inputs)
                 tiles = cfg.tiles
             else:
                 perms = DEFAULT_PERMUTATIONS if args.permutations is None else args.permutations
                 seed = DEFAULT_SEED if args.seed is None else args.seed
-                result = run_demo(seed=seed, permutations=perms)
+                with progress.stage("scoring the demo borough"):
+                    result = run_demo(seed=seed, permutations=perms)
+                # the demo shows every question answered: where 3 new hubs should go, what
+                # closing one library would cost, and a weekly pop-up rota of 4 sessions
+                with progress.stage("planning sites, a closure and pop-ups"):
+                    result = with_plans(result, new_sites=3, close=DEMO_CLOSURE, popup_sessions=4)
                 tiles = args.tiles or DEFAULT_TILES
-            paths = write_outputs(result, args.out, tiles=tiles)
+            with progress.stage("writing outputs"):
+                paths = write_outputs(result, args.out, tiles=tiles)
     except (InclusionGeoError, OSError) as exc:
+        progress.close()
         print(f"inclusion-geo: error: {exc}", file=sys.stderr)
         return 1
+    progress.close()
     for w in caught:
         print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
     elapsed = time.perf_counter() - start
@@ -190,10 +256,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_many(cfg, out, caught, start) -> int:
+def _run_many(cfg, out, caught, start, progress: Progress) -> int:
     from .national import run_national
 
-    run = run_national(cfg, out)
+    codes = cfg.area_codes
+    what = "every authority" if codes == ("all",) else f"{len(codes)} authorities"
+    with progress.stage(f"running {what}"):
+        run = run_national(cfg, out, progress=False if progress.quiet else None)
+    progress.close()
     for w in caught:
         print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
     print(

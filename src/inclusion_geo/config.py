@@ -185,6 +185,16 @@ def _capacity_default(key: str, v: object) -> str | None:
     return None
 
 
+def _bool(key: str, v: object) -> str | None:
+    return None if isinstance(v, bool) else f"must be true or false, e.g. {key} = true"
+
+
+def _share(key: str, v: object) -> str | None:
+    if _is_number(v) and 0 < v <= 1:
+        return None
+    return f"must be a share above 0 and at most 1, e.g. {key} = 0.5"
+
+
 def _anything(key: str, v: object) -> str | None:
     return None
 
@@ -214,6 +224,18 @@ _SECTION_KEYS: dict[str, dict[str, Check]] = {
         "seed": _whole(0, DEFAULT_SEED),
     },
     "output": {"tiles": _choice(BASEMAPS), "workers": _whole(0, 0)},
+    "plan": {
+        "new_sites": _whole(0, 5),
+        "demand": _choice(("offline", "no_basic_skills", "at_risk")),
+        "capacity": _bool,
+        "min_share": _share,
+        "time_limit": _number(0.1, 10, "seconds the exact solver may take"),
+    },
+    "scenario": {
+        "close": _texts("Seacroft Library", single=True),
+        "hours_cut": _share,
+        "popup_sessions": _whole(0, 5),
+    },
 }
 _SECTIONS = {"sources", *_SECTION_KEYS}
 _RECIPE_KEYS = ("name", "description", "normalisation", "scope", "domains", "indicators")
@@ -271,6 +293,8 @@ class RunConfig:
     seed: int = DEFAULT_SEED
     tiles: str = DEFAULT_TILES
     workers: int = 0
+    plan: Mapping[str, object] = field(default_factory=dict)
+    scenario: Mapping[str, object] = field(default_factory=dict)
     raw: Mapping = field(default_factory=dict)
 
     @property
@@ -348,8 +372,16 @@ def load_config(path: str | Path) -> RunConfig:
         seed=hotspots.get("seed", DEFAULT_SEED),
         tiles=output.get("tiles", DEFAULT_TILES),
         workers=output.get("workers", 0),
+        plan=dict(data.get("plan", {})),
+        scenario=dict(data.get("scenario", {})),
         raw=data,
     )
+    if config.many and (config.plan or config.scenario):
+        raise InclusionGeoError(
+            f"{path}: [plan] and [scenario] work on one local authority; this run covers "
+            f"several ({', '.join(codes)}). Remove them here and run each authority with its "
+            "own config to plan sites or test a closure."
+        )
     covers = sources.get("assets", {}).get("covers", "auto")
     if isinstance(covers, list) and not config.many and codes[0] not in covers:
         raise InclusionGeoError(

@@ -25,11 +25,20 @@ import pandas as pd
 import shapely
 from shapely.geometry import MultiPoint, Point, Polygon
 
-__all__ = ["DemoBorough", "load_demo_borough", "DEMO_LABEL", "DEMO_LA_CODE", "DEMO_LA_NAME"]
+__all__ = [
+    "DemoBorough",
+    "load_demo_borough",
+    "DEMO_LABEL",
+    "DEMO_LA_CODE",
+    "DEMO_LA_NAME",
+    "DEMO_CLOSURE",
+]
 
 DEMO_LABEL = "synthetic demo data"
 DEMO_LA_CODE = "X08000001"
 DEMO_LA_NAME = "Demoborough"
+#: the place the demo run closes, to show what a closure would cost
+DEMO_CLOSURE = "Market Square Library"
 _CENTRE = (445_000.0, 292_000.0)  # somewhere in the English midlands, in British National Grid
 _RADIUS_M = 9_000.0
 

@@ -362,7 +362,11 @@ def iuc_aucs(
 
 
 def within_authority_aucs(
-    index: pd.Series, iuc_group: pd.Series, *, lad: pd.Series, positive: Sequence[int] = (7, 8, 9, 10)
+    index: pd.Series,
+    iuc_group: pd.Series,
+    *,
+    lad: pd.Series,
+    positive: Sequence[int] = (7, 8, 9, 10),
 ) -> pd.Series:
     """The ROC AUC for IUC groups 7-10 within each authority (``index`` scored within it);
     authorities whose areas are all in, or all outside, the groups are left out."""
@@ -412,6 +416,8 @@ def learn_weights(
         return value + penalty * float(theta[:k] @ theta[:k]), grad
 
     start = np.append(np.full(k, 0.1), 0.0)
-    fit = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=[(0, None)] * k + [(None, None)])
+    fit = minimize(
+        loss, start, jac=True, method="L-BFGS-B", bounds=[(0, None)] * k + [(None, None)]
+    )
     w = pd.Series(fit.x[:k], index=both.columns, name="weight")
     return w / w.sum() if w.sum() > 0 else w

@@ -282,15 +282,21 @@ def best_fit_lookup(
     polygons: gpd.GeoDataFrame,
     *,
     name: str | None = None,
+    outside: str = "nearest",
 ) -> pd.Series:
     """Assign each small area to the polygon containing its population-weighted centroid (the ONS
     best-fit method), e.g. LSOA -> ward.
 
-    A centroid inside no polygon (generalised boundaries leave slivers) goes to the nearest
-    polygon; the count is reported in a warning. Returns a Series indexed like ``centroids``
+    A centroid inside no polygon goes, with ``outside="nearest"`` (default: generalised
+    boundaries leave slivers), to the nearest polygon, the count reported in a warning; with
+    ``outside="missing"`` (polygons that cover only part of the areas, such as one authority's
+    wards in a national run) it is left missing. Returns a Series indexed like ``centroids``
     whose values are the polygons' index codes (named after ``polygons.index.name``).
     """
     import warnings
+
+    if outside not in ("nearest", "missing"):
+        raise InclusionGeoError(f"outside={outside!r}: use 'nearest' or 'missing'.")
 
     pts = gpd.GeoDataFrame(geometry=centroids.to_crs("EPSG:27700"))
     polys = polygons.to_crs("EPSG:27700")[[polygons.geometry.name]]
@@ -299,6 +305,13 @@ def best_fit_lookup(
     joined = gpd.sjoin(pts, polys, how="left", predicate="within")
     joined = joined[~joined.index.duplicated(keep="first")]
     missing = joined[code_name].isna()
+    if outside == "missing":
+        codes = joined[code_name].where(~missing)
+        return pd.Series(
+            codes.astype(object).where(~missing, None).map(lambda c: c if c is None else str(c))
+            .to_numpy(),
+            index=centroids.index, name=name or code_name,
+        )  # fmt: skip
     if missing.any():
         near = gpd.sjoin_nearest(pts[missing.to_numpy()], polys, how="left")
         near = near[~near.index.duplicated(keep="first")]

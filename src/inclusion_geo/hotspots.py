@@ -480,14 +480,37 @@ def _conditional_permutations(
     return gi_larger, mo_larger
 
 
+#: up to this many values (areas x permutations), permutations shuffle whole rows at once (every
+#: study area of up to 500 areas at 999 permutations: one local authority); above it each
+#: permutation draws only the places it needs (a full shuffle costs O(areas) a draw: at
+#: 20,000 areas x 999 that was 0.6 s, against 0.01 s for the partial draws)
+WHOLE_SHUFFLE_MAX = 500_000
+
+
 def _draws(rng: np.random.Generator, n: int, width: int, permutations: int) -> np.ndarray:
-    """``permutations`` random orderings of ``n`` areas, truncated to ``width`` places."""
-    if n * permutations <= 20_000_000:  # small study areas: shuffle all rows at once
+    """``permutations`` random orderings of ``n`` areas, truncated to ``width`` places: each
+    row a uniform draw of ``width`` distinct areas in random order."""
+    if n * permutations <= WHOLE_SHUFFLE_MAX:  # small study areas: shuffle all rows at once
         return rng.permuted(np.tile(np.arange(n), (permutations, 1)), axis=1)[:, :width]
-    draws = np.empty((permutations, width), dtype=np.int64)
-    for p in range(permutations):
-        draws[p] = rng.choice(n, size=width, replace=False)
+    if width * width > n:  # many rows would repeat an area: draw each without replacement
+        draws = np.empty((permutations, width), dtype=np.int64)
+        for p in range(permutations):
+            draws[p] = rng.choice(n, size=width, replace=False)
+        return draws
+    # rows of independent uniform places, redrawn while they repeat an area: an accepted row
+    # is a uniform draw of distinct areas (most rows are accepted at once: width^2 <= n)
+    draws = rng.integers(0, n, size=(permutations, width))
+    redo = _repeats(draws)
+    while redo.any():
+        rows = np.flatnonzero(redo)
+        draws[rows] = rng.integers(0, n, size=(rows.size, width))
+        redo[rows] = _repeats(draws[rows])
     return draws
+
+
+def _repeats(rows: np.ndarray) -> np.ndarray:
+    ordered = np.sort(rows, axis=1)
+    return (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
 
 
 def _fold(larger: np.ndarray, permutations: int) -> np.ndarray:
@@ -560,12 +583,21 @@ def _moran(y: np.ndarray, weights: SpatialWeights, *, permutations: int, seed: i
     z_norm = (i_obs - ei) / np.sqrt(vi)
     rng = np.random.default_rng(seed)
     sims = np.empty(permutations)
-    block = max(1, 20_000_000 // max(n, 1))
-    for start in range(0, permutations, block):  # whole blocks of permutations at once
-        count = min(block, permutations - start)
-        zp = rng.permuted(np.tile(z, (count, 1)), axis=1)  # (count, n)
+    if n * permutations <= WHOLE_SHUFFLE_MAX:  # small: whole blocks of permutations at once
+        zp = rng.permuted(np.tile(z, (permutations, 1)), axis=1)  # (permutations, n)
         lagged = (W @ zp.T).T / k
-        sims[start : start + count] = (zp * lagged).sum(axis=1) / (zp * zp).sum(axis=1)
+        sims[:] = (zp * lagged).sum(axis=1) / (zp * zp).sum(axis=1)
+    elif permutations:
+        # one permutation at a time over each neighbour pair once: sum z_i z_j (1/k_i + 1/k_j)
+        # (W is binary and symmetric); z'z does not change under permutation
+        coo = W.tocoo()
+        upper = coo.row < coo.col
+        left, right = coo.row[upper].astype(np.intp), coo.col[upper].astype(np.intp)
+        pair_weight = 1.0 / k[left] + 1.0 / k[right]
+        zz = z @ z
+        for p in range(permutations):
+            zp = rng.permutation(z)
+            sims[p] = (zp[left] * zp[right] * pair_weight).sum() / zz  # no BLAS threads
     larger = (sims >= i_obs).sum()
     if permutations - larger < larger:
         larger = permutations - larger

@@ -240,13 +240,16 @@ def indicator_from_recipe(name: str, options, *, source: str = "recipe") -> Indi
     for key in ("label", "unit", "description", "direction"):
         if key in options and not isinstance(options[key], str):
             raise InclusionGeoError(f'{where} {key} = {options[key]!r} must be text ("...").')
+    direction = options.get("direction", "higher_is_risk")
+    if direction not in DIRECTIONS:
+        raise InclusionGeoError(f"{where} direction = {direction!r}: use one of {DIRECTIONS}.")
     return IndicatorSpec(
         name=name,
         label=options.get("label", name),
         numerator=numerator,
         denominator=denominator,
         unit=options.get("unit", "%" if denominator is not None else "value"),
-        direction=options.get("direction", "higher_is_risk"),
+        direction=direction,
         domain=domain.strip(),
         source=f"defined in {source}",
         vintage="as loaded",

@@ -1,9 +1,17 @@
-"""Interactive maps (folium). The only module that imports folium or reprojects to EPSG:4326.
+"""Interactive maps (folium). The only module, with its private helpers ``_map_page`` and
+``_map_elements``, that imports folium or reprojects to EPSG:4326.
 
 Every layer function takes an existing map and returns it, so maps compose. Every string that
-comes from data (area, ward and asset names, categories, recipe text) is HTML-escaped before it
-reaches a tooltip, popup, legend, layer name or title. The page works offline: Leaflet and its
-plugins are bundled with the package and inlined, and the default basemap is none.
+comes from data (area, ward and asset names, categories, recipe text, sources) is HTML-escaped
+before it reaches a tooltip, panel, popup, legend, layer name, title or credit. The page works
+offline: Leaflet and its plugins are bundled with the package and inlined, and the default
+basemap is none (``tiles="OpenStreetMap"`` is online only, and says so).
+
+The page fits a 1366x768 screen: a title box (with a caveat box when the index leaves
+something out), a compact hover tooltip, a side panel with an area's full details on click or
+search (the area outlined), the layer list and legend each showing only what is switched on,
+and credits for every source. Areas are drawn in their own panes below the asset markers, so
+switching a layer off and on never hides the markers.
 
 No text is ever parsed as a template. folium and branca render pages with Jinja2, and
 ``folium.Element(text)`` compiles ``text`` as a template, so a name holding ``{{ ... }}`` would
@@ -16,31 +24,45 @@ while a map is built and saved contains data.
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-import re
-import sys
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from importlib import resources
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import folium
 import folium.plugins
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, Figure, MacroElement
-from folium.elements import JSCSSMixin
-from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from ._errors import InclusionGeoError
+from ._map_elements import _AreaData, _AreaLayer, _Circles, _SearchControl
+from ._map_page import (
+    LEGEND_SYNC,
+    LINE_PANE,
+    _e,
+    _inline_dependencies,
+    _js,
+    _Literal,  # noqa: F401  (part of the page's safety; tests and docs name it here)
+    _Raw,
+    _SafeFigure,
+    _Script,
+    _walk,  # noqa: F401  (tests walk a map's elements)
+    credits_markup,
+    ensure_panes,
+    furnish,
+    legend_blocks,
+    title_box,
+)
+from ._palette import (
+    ACTION_COLOURS,
+    ACTION_LEGEND,
+    CLUSTER_COLOURS,
+    HOTSPOT_COLOURS,
+    OKABE_ITO_EXTENDED,
+)
 from ._validate import require_columns, to_bng
 
 __all__ = [
@@ -51,13 +73,17 @@ __all__ = [
     "add_hotspots",
     "add_clusters",
     "add_priority_outline",
+    "add_outline",
+    "add_places",
     "add_actions",
     "add_assets",
     "add_wards",
     "add_catchments",
     "add_search",
+    "add_credits",
     "finish_map",
     "DEFAULT_AREA_TOOLTIP",
+    "DEFAULT_AREA_PANEL",
     "save_map",
     "to_web_geometry",
 ]
@@ -67,38 +93,27 @@ TILES = {
     "OpenStreetMap": ("OpenStreetMap", None),
     "CartoDB positron": ("CartoDB positron", None),
 }
-SCHEMES = {
-    "quantiles": lambda y, k: mapclassify.Quantiles(y, k=k),
-    "natural_breaks": lambda y, k: _fisher_jenks(y, k),
-    "equal_interval": lambda y, k: mapclassify.EqualInterval(y, k=k),
-}
-# Okabe & Ito (2008): distinguishable with the common forms of colour blindness
-OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
-# beyond eight categories: Paul Tol's colour-blind-safe dark tones
-OKABE_ITO_EXTENDED = OKABE_ITO + ["#332288", "#117733", "#999933", "#882255", "#88CCEE", "#AA4499"]
-HOTSPOT_COLOURS = {  # ColorBrewer RdBu, colour-blind safe
-    "Hot spot (99%)": "#b2182b",
-    "Hot spot (95%)": "#ef8a62",
-    "Hot spot (90%)": "#fddbc7",
-    "Not significant": "#f7f7f7",
-    "Cold spot (90%)": "#d1e5f0",
-    "Cold spot (95%)": "#67a9cf",
-    "Cold spot (99%)": "#2166ac",
-}
-CLUSTER_COLOURS = {
-    "High-High": "#d7191c",
-    "High-Low": "#fdae61",
-    "Low-High": "#abd9e9",
-    "Low-Low": "#2c7bb6",
-    "Not significant": "#f7f7f7",
-}
 
-_LEGEND_KEY = "_inclusion_geo_legends"
+
+# mapclassify is imported when a map is classified, not with this module: with numba installed
+# its import compiles a kernel (seconds), which every process importing the package paid.
+def _quantiles(y: np.ndarray, k: int):
+    import mapclassify
+
+    return mapclassify.Quantiles(y, k=k)
+
+
+def _equal_interval(y: np.ndarray, k: int):
+    import mapclassify
+
+    return mapclassify.EqualInterval(y, k=k)
 
 
 def _fisher_jenks(y: np.ndarray, k: int):
     """Fisher-Jenks natural breaks; sampled above 2,000 values (exact is O(k n^2))."""
     import warnings
+
+    import mapclassify
 
     with warnings.catch_warnings():
         # without numba mapclassify warns it is slow; at these sizes it is not
@@ -108,77 +123,13 @@ def _fisher_jenks(y: np.ndarray, k: int):
         return mapclassify.FisherJenks(y, k=k)
 
 
-_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+SCHEMES = {
+    "quantiles": _quantiles,
+    "natural_breaks": _fisher_jenks,
+    "equal_interval": _equal_interval,
+}
 
-
-def _e(value: object) -> str:
-    """HTML-escape any value for display (quotes included), with ``{`` and ``}`` as character
-    references so that no template syntax survives in data."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True).translate(_BRACES)
-
-
-class _Raw(Element):
-    """Markup placed in the page as it is: never compiled or evaluated (unlike
-    ``folium.Element(text)``, which compiles ``text`` as a template). Build the markup with
-    :func:`_e` around every piece of data."""
-
-    def __init__(self, markup: str):
-        super().__init__()
-        self._name = "IgRaw"
-        self.markup = markup
-
-    def render(self, **kwargs) -> str:
-        return self.markup
-
-
-class _Literal(Element):
-    """Stands in for ``Element`` while a page is rendered: text given to it is kept as it is.
-
-    branca's ``MacroElement.render`` and several folium ``render`` methods wrap the text they
-    have just rendered (data included) in ``Element(text)``, which compiles it as a template
-    again: that second pass is what would evaluate ``{{ ... }}`` in a name. During
-    :meth:`_SafeFigure.render` those calls make a ``_Literal`` instead.
-    """
-
-    def __init__(self, template: str | None = None, template_name: str | None = None):
-        super().__init__(template_name=template_name)
-        self._literal = template
-
-    def render(self, **kwargs) -> str:
-        return super().render(**kwargs) if self._literal is None else self._literal
-
-
-_RENDER_LOCK = threading.RLock()
-
-
-@contextmanager
-def _no_second_pass() -> Iterator[None]:
-    """Within the block, ``Element(text)`` in branca and folium keeps ``text`` literal."""
-    with _RENDER_LOCK:
-        modules = [
-            module
-            for name, module in list(sys.modules.items())
-            if name.split(".")[0] in ("branca", "folium")
-            and getattr(module, "Element", None) is Element
-        ]
-        for module in modules:
-            module.Element = _Literal
-        try:
-            yield
-        finally:
-            for module in modules:
-                module.Element = Element
-
-
-class _SafeFigure(Figure):
-    """The page of every map made here: rendered without evaluating rendered text again
-    (saving, ``_repr_html_`` in Jupyter and ``get_root().render()`` all come through here)."""
-
-    def render(self, **kwargs) -> str:
-        with _no_second_pass():
-            return super().render(**kwargs)
+_LEGEND_KEY = "_inclusion_geo_legends"
 
 
 def to_web_geometry(
@@ -204,38 +155,58 @@ def new_map(
     tiles: str = "none",
     title: str | None = None,
     subtitle: str | None = None,
+    caveats: Sequence[str] = (),
 ) -> folium.Map:
-    """An empty map fitted to ``areas``, with a basemap (``none`` by default: works offline)."""
+    """An empty map fitted to ``areas``, with a basemap (``none`` by default: works offline).
+
+    ``title`` heads the page (and is its ``<title>``), ``subtitle`` goes under it and
+    ``caveats`` (e.g. what the index was scored without) go in a caveat box below; all of them
+    are escaped. ``tiles="OpenStreetMap"`` adds the OSM basemap, named in the layer list and
+    credited in the attribution; offline its tiles do not load, the page says so in the
+    attribution and everything else works.
+    """
     if tiles not in TILES:
         raise InclusionGeoError(f"tiles={tiles!r} is not one of {list(TILES)}.")
     bounds = gpd.GeoSeries(areas.geometry).to_crs("EPSG:4326").total_bounds
     # a max zoom is needed for marker clustering when there is no tile layer to set one
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    _SafeFigure().add_child(m)  # the page renders data as data (see _SafeFigure)
+    page = _SafeFigure(title=_e(title) if title else None)  # renders data as data
+    page.add_child(m)
     m.options["maxZoom"] = 19
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    # a plain background: shown with no basemap, or while (or because) tiles do not load
+    m.get_root().header.add_child(_Raw("<style>.leaflet-container{background:#f2f2ee;}</style>"))
+    furnish(m)
     if TILES[tiles] is not None:
-        folium.TileLayer(TILES[tiles][0], name=f"Basemap: {tiles}", control=True).add_to(m)
-    else:
-        m.get_root().header.add_child(
-            _Raw("<style>.leaflet-container{background:#f2f2ee;}</style>")
+        layer = folium.TileLayer(
+            TILES[tiles][0], name=_e(f"Basemap: {tiles} (online only)"), control=True
+        ).add_to(m)
+        m.add_child(
+            _Script(
+                f"{layer.get_name()}.once('tileerror', function() {{ "
+                f"{m.get_name()}.attributionControl.addAttribution("
+                f"{_js(_e(f'{tiles} basemap not loaded (offline?)'))}); }});"
+            )
         )
     setattr(m, _LEGEND_KEY, [])
-    if title:
-        _add_title(m, title, subtitle)
+    if title or caveats:
+        m.get_root().html.add_child(_Raw(title_box(title or "", subtitle, caveats)))
     return m
 
 
-def _add_title(m: folium.Map, title: str, subtitle: str | None) -> None:
-    sub = f"<div class='ig-subtitle'>{_e(subtitle)}</div>" if subtitle else ""
-    m.get_root().html.add_child(
-        _Raw(
-            "<div class='ig-title' style='position:fixed;top:10px;left:60px;z-index:1000;"
-            "background:rgba(255,255,255,.92);padding:6px 10px;border-radius:4px;"
-            "font:14px/1.3 sans-serif;max-width:60%;box-shadow:0 1px 4px rgba(0,0,0,.3)'>"
-            f"<b>{_e(title)}</b>{sub}</div>"
+def add_credits(m: folium.Map, sources: Mapping[str, str]) -> folium.Map:
+    """Credit every source in the map's attribution control: the licence statements the
+    sources call for ("Contains OS data (c) Crown copyright and database right" for ONS
+    boundaries, the Open Government Licence, "(c) OpenStreetMap contributors" for OSM places)
+    and a "Sources" link that lists each source in full in the side panel. Escaped."""
+    furnish(m)
+    attribution, listing = credits_markup(sources)
+    m.get_root().html.add_child(_Raw(f"<div id='ig-sources' hidden>{listing}</div>"))
+    if attribution:
+        m.add_child(
+            _Script(f"{m.get_name()}.attributionControl.addAttribution({_js(attribution)});")
         )
-    )
+    return m
 
 
 def _legends(m: folium.Map) -> list:
@@ -244,14 +215,25 @@ def _legends(m: folium.Map) -> list:
     return getattr(m, _LEGEND_KEY)
 
 
-def _register_legend(m: folium.Map, layer_name: str, title: str, items: Sequence[tuple[str, str]]):
-    _legends(m).append((layer_name, title, list(items)))
+def _register_legend(
+    m: folium.Map,
+    layer_name: str,
+    title: str,
+    items: Sequence[tuple[str, str]],
+    *,
+    note: str | None = None,
+    group: str | None = None,
+):
+    """A legend for a layer: shown while the layer is on. Legends with the same ``group`` share
+    one block under that title, a row per layer."""
+    _legends(m).append((layer_name, title, list(items), note, group))
 
 
 def _features(frame: gpd.GeoDataFrame, props: pd.DataFrame) -> dict:
     """GeoJSON with every property escaped for display (tooltips insert them as HTML)."""
     geo = json.loads(frame.geometry.to_json(drop_id=True))
-    for feature, (_, row) in zip(geo["features"], props.iterrows(), strict=True):
+    records = props.to_dict("records")
+    for feature, row in zip(geo["features"], records, strict=True):
         feature["properties"] = {k: _e(v) for k, v in row.items()}
     return geo
 
@@ -268,105 +250,56 @@ def _display(values: pd.Series) -> pd.Series:
     return values
 
 
+# what a hover shows: a few lines that fit on any screen
 DEFAULT_AREA_TOOLTIP = {
+    "name": "Area",
+    "ward_name": "Ward",
+    "risk_index": "Risk index (0-10)",
+    "risk_decile": "Decile (1 = most at risk)",
+    "priority_label": "Priority",
+    "action_label": "What to do",
+}
+# what a click shows in the side panel: everything known about the area
+DEFAULT_AREA_PANEL = {
     "name": "Area",
     "__code__": "Code",
     "ward_name": "Ward",
     "population": "Population",
+    "residents_at_risk": "Residents at risk",
     "risk_index": "Risk index (0-10)",
     "risk_rank": "Rank (1 = most at risk)",
     "risk_decile": "Decile (1 = most at risk)",
-    "hotspot_class": "Hotspot",
     "priority_label": "Priority",
     "action_label": "What to do",
+    "work_through": "Work through",
     "top_barriers": "Top barriers",
     "nearest_support": "Nearest support",
+    "access_level": "Access to help",
+    "help_for_leading_focus": "Help for the main need",
+    "hotspot_class": "Hotspot (Gi*)",
+    "cluster_class": "Cluster (local Moran)",
 }
-
-_TOOLTIP_JS = """
-function igTooltip(p, fields) {
-  var rows = fields.filter(function(f) { return p[f[0]] !== undefined && p[f[0]] !== ''; })
-    .map(function(f) { return '<tr><th>' + f[1] + '</th><td>' + p[f[0]] + '</td></tr>'; });
-  return '<table class="ig-tip">' + rows.join('') + '</table>';
-}
-"""
-
-
-class _AreaData(MacroElement):
-    """The areas' GeoJSON, written into the page once and shared by every area layer.
-
-    Properties hold display text, already HTML-escaped; the ``tojson`` filter also escapes
-    ``<``, ``>`` and ``&`` so nothing in the data can close the script element.
-    """
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}var {{ this.get_name() }} = {{ this.data|tojson }};"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, data: dict, index: pd.Index):
-        super().__init__()
-        self._name = "IgAreas"
-        self.data = data
-        self.index = index
-
-    def set_property(self, key: str, values: pd.Series) -> None:
-        for feature, value in zip(self.data["features"], values.reindex(self.index), strict=True):
-            feature["properties"][key] = _e(value)
-
-
-class _AreaLayer(folium.map.Layer):
-    """One view of the shared area data: its own fill colours, outline and tooltip."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.geoJSON({{ this.source.get_name() }}, {
-  {% if this.only %}filter: function(f) { return f.properties[{{ this.only|tojson }}] === 'yes'; },{% endif %}
-  style: function(f) { return {
-    fillColor: {% if this.fill_key %}f.properties[{{ this.fill_key|tojson }}]{% else %}'#000000'{% endif %},
-    fill: {{ 'true' if this.fill_key else 'false' }}, fillOpacity: {{ this.fill_opacity }},
-    color: {{ this.line|tojson }}, weight: {{ this.weight }}{% if this.dash %}, dashArray: {{ this.dash|tojson }}{% endif %} }; },
-  {% if this.interactive %}onEachFeature: function(f, layer) {
-    layer.bindTooltip(function() { return igTooltip(f.properties, {{ this.fields|tojson }}); }, {sticky: true});
-    layer.on({mouseover: function(e) { e.target.setStyle({weight: 2.5, color: '#000000'}); },
-              mouseout: function(e) { {{ this.get_name() }}.resetStyle(e.target); }});
-  }{% else %}interactive: false{% endif %}
-});
-{% endmacro %}"""
-    )
-
-    def __init__(self, source: _AreaData, *, name, fill_key=None, fields=(), show=True, only=None,
-                 line="#555555", weight=0.4, fill_opacity=0.75, dash=None, interactive=True):  # fmt: skip
-        super().__init__(name=_e(name), overlay=True, control=True, show=show)
-        self._name = "IgAreaLayer"
-        self.source, self.fill_key, self.only = source, fill_key, only
-        self.fields = [[k, _e(v)] for k, v in fields]
-        self.line, self.weight, self.fill_opacity, self.dash = line, weight, fill_opacity, dash
-        self.interactive = interactive
 
 
 _SHARED_KEY = "_inclusion_geo_area_data"
 
 
-def _area_data(m: folium.Map, areas: gpd.GeoDataFrame, *, simplify_m: float, tooltip) -> _AreaData:
-    """The shared data element for these areas on this map (created on first use)."""
+def _area_data(
+    m: folium.Map, areas: gpd.GeoDataFrame, *, simplify_m: float, tooltip=None, panel=None
+) -> _AreaData:
+    """The shared data element for these areas on this map (created on first use, with the
+    columns of the tooltip and the panel)."""
     shared = getattr(m, _SHARED_KEY, None)
     if shared is None:
         shared = {}
         setattr(m, _SHARED_KEY, shared)
-        m.get_root().script.add_child(_Raw(_TOOLTIP_JS))
-        m.get_root().header.add_child(
-            _Raw(
-                "<style>.ig-tip th{text-align:left;padding-right:8px;vertical-align:top}"
-                ".ig-tip td{max-width:360px;white-space:normal}</style>"
-            )
-        )
+        furnish(m)
     key = (tuple(areas.index), round(simplify_m, 3))
     if key not in shared:
         web = to_web_geometry(areas, simplify_m=simplify_m)
-        fields = tooltip or DEFAULT_AREA_TOOLTIP
+        wanted = [*(tooltip or DEFAULT_AREA_TOOLTIP), *(panel or DEFAULT_AREA_PANEL)]
         cols = {}
-        for col in fields:
+        for col in dict.fromkeys(wanted):
             if col == "__code__":
                 cols[col] = areas.index.astype(str)
             elif col in areas.columns:
@@ -377,9 +310,17 @@ def _area_data(m: folium.Map, areas: gpd.GeoDataFrame, *, simplify_m: float, too
     return shared[key]
 
 
-def _fields(data: _AreaData, tooltip) -> list[tuple[str, str]]:
+def _fields(data: _AreaData, fields, default=DEFAULT_AREA_TOOLTIP) -> list[tuple[str, str]]:
     present = set(data.data["features"][0]["properties"]) if data.data["features"] else set()
-    return [(k, v) for k, v in (tooltip or DEFAULT_AREA_TOOLTIP).items() if k in present]
+    return [(k, v) for k, v in (fields or default).items() if k in present]
+
+
+def _views(data: _AreaData, tooltip, panel) -> dict:
+    """The tooltip and panel fields of an interactive area layer."""
+    return {
+        "fields": _fields(data, tooltip),
+        "panel": _fields(data, panel, DEFAULT_AREA_PANEL),
+    }
 
 
 def add_choropleth(
@@ -392,13 +333,18 @@ def add_choropleth(
     k: int = 5,
     palette: str = "YlOrRd",
     tooltip: Mapping[str, str] | None = None,
+    panel: Mapping[str, str] | None = None,
+    legend_note: str | None = None,
     show: bool = True,
     simplify_m: float = 5.0,
 ) -> folium.Map:
     """A choropleth of ``column`` classified by ``scheme`` (quantiles, natural_breaks,
     equal_interval; mapclassify) in a colour-blind-safe sequential ColorBrewer palette.
 
-    Area geometry is written into the page once per map, however many area layers use it.
+    Hovering an area shows ``tooltip``'s fields (column: label; by default
+    :data:`DEFAULT_AREA_TOOLTIP`), clicking it opens the side panel with ``panel``'s
+    (:data:`DEFAULT_AREA_PANEL`). ``legend_note`` is a line under the legend's title. Area
+    geometry is written into the page once per map, however many area layers use it.
     """
     require_columns(areas, [column], what="areas")
     if scheme not in SCHEMES:
@@ -409,64 +355,52 @@ def add_choropleth(
     cmap = colormaps[palette].resampled(len(classifier.bins))
     palette_hex = [to_hex(cmap(i)) for i in range(len(classifier.bins))]
     name = name or column
-    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=tooltip)
+    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=tooltip, panel=panel)
     fill_key = f"__fill_{column}"
     data.set_property(
         fill_key, pd.Series([palette_hex[c] for c in classifier.yb], index=areas.index)
     )
-    _AreaLayer(data, name=name, fill_key=fill_key, fields=_fields(data, tooltip), show=show).add_to(
-        m
-    )
+    views = _views(data, tooltip, panel)
+    _AreaLayer(data, name=name, fill_key=fill_key, show=show, **views).add_to(m)
     lower = [values.min(), *classifier.bins[:-1]]
     items = [
         (c, f"{lo:,.2f} to {hi:,.2f}")
         for c, lo, hi in zip(palette_hex, lower, classifier.bins, strict=True)
     ]
-    _register_legend(m, name, f"{name} ({scheme.replace('_', ' ')})", items)
+    _register_legend(m, name, f"{name} ({scheme.replace('_', ' ')})", items, note=legend_note)
     return m
 
 
 def _add_categorical(
-    m, areas, column, colours, *, name, tooltip, show, simplify_m, where=None, labels=None
-):
+    m, areas, column, colours, *, name, tooltip, panel, show, simplify_m, where=None,
+    labels=None, note=None,
+):  # fmt: skip
     """Areas filled by category; ``where`` (a boolean Series) limits the layer to some areas,
-    ``labels`` gives the legend's words for each category."""
+    ``labels`` gives the legend's words for each category, ``note`` a line under its title."""
     require_columns(areas, [column], what="areas")
-    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=tooltip)
+    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=tooltip, panel=panel)
     fill_key = f"__fill_{column}"
     data.set_property(fill_key, areas[column].map(colours).fillna("#cccccc"))
     only = None
     if where is not None:
         only = f"__in_{column}_{name}"
         data.set_property(only, where.map({True: "yes", False: "no"}))
-    _AreaLayer(
-        data, name=name, fill_key=fill_key, fields=_fields(data, tooltip), show=show, only=only
-    ).add_to(m)
+    views = _views(data, tooltip, panel)
+    _AreaLayer(data, name=name, fill_key=fill_key, show=show, only=only, **views).add_to(m)
     present = set(areas[column] if where is None else areas.loc[where, column])
+    counts = (areas[column] if where is None else areas.loc[where, column]).value_counts()
     _register_legend(
         m,
         name,
         name,
-        [(c, (labels or {}).get(key, key)) for key, c in colours.items() if key in present],
+        [
+            (c, f"{(labels or {}).get(key, key)} ({counts[key]:,})")
+            for key, c in colours.items()
+            if key in present
+        ],
+        note=note,
     )
     return m
-
-
-# what to do in each priority area (colour-blind-safe Okabe-Ito tones)
-ACTION_COLOURS = {
-    "gap": "#D55E00",
-    "stretched": "#E69F00",
-    "opportunity": "#0072B2",
-    "opportunity_venue": "#56B4E9",
-    "unknown": "#999999",
-}
-ACTION_LEGEND = {
-    "gap": "gap: no help within reach",
-    "stretched": "stretched: help in reach, little capacity",
-    "opportunity": "opportunity: work through nearby support",
-    "opportunity_venue": "opportunity: a nearby venue could host",
-    "unknown": "access not measured",
-}
 
 
 def add_actions(
@@ -478,15 +412,18 @@ def add_actions(
     max_band: int = 2,
     name: str = "Priority areas: what to do",
     tooltip: Mapping[str, str] | None = None,
+    panel: Mapping[str, str] | None = None,
     show: bool = True,
     simplify_m: float = 5.0,
 ) -> folium.Map:
     """Priority areas (band <= ``max_band``) coloured by their action: *gap* (no help within
-    reach), *stretched*, *opportunity* (work through a nearby place) or not measured."""
+    reach), *stretched*, *opportunity* (work through a nearby place) or not measured. The
+    legend counts the areas of each."""
     require_columns(areas, [column, band_column], what="areas")
     return _add_categorical(
-        m, areas, column, ACTION_COLOURS, name=name, tooltip=tooltip, show=show,
+        m, areas, column, ACTION_COLOURS, name=name, tooltip=tooltip, panel=panel, show=show,
         simplify_m=simplify_m, where=areas[band_column] <= max_band, labels=ACTION_LEGEND,
+        note=f"priority bands 1-{max_band}, by what to do (number of areas)",
     )  # fmt: skip
 
 
@@ -497,20 +434,15 @@ def add_hotspots(
     column: str = "hotspot_class",
     name: str = "Hotspots (Getis-Ord Gi*)",
     tooltip: Mapping[str, str] | None = None,
+    panel: Mapping[str, str] | None = None,
     show: bool = False,
     simplify_m: float = 5.0,
 ) -> folium.Map:
     """Gi* hot and cold spots, 99/95/90 % confidence (ColorBrewer RdBu)."""
     return _add_categorical(
-        m,
-        areas,
-        column,
-        HOTSPOT_COLOURS,
-        name=name,
-        tooltip=tooltip,
-        show=show,
-        simplify_m=simplify_m,
-    )
+        m, areas, column, HOTSPOT_COLOURS, name=name, tooltip=tooltip, panel=panel, show=show,
+        simplify_m=simplify_m, note="risk clustered high (hot) or low (cold) (number of areas)",
+    )  # fmt: skip
 
 
 def add_clusters(
@@ -520,20 +452,15 @@ def add_clusters(
     column: str = "cluster_class",
     name: str = "Clusters (local Moran's I)",
     tooltip: Mapping[str, str] | None = None,
+    panel: Mapping[str, str] | None = None,
     show: bool = False,
     simplify_m: float = 5.0,
 ) -> folium.Map:
     """Local Moran's I cluster classes (High-High, Low-Low, High-Low, Low-High)."""
     return _add_categorical(
-        m,
-        areas,
-        column,
-        CLUSTER_COLOURS,
-        name=name,
-        tooltip=tooltip,
-        show=show,
-        simplify_m=simplify_m,
-    )
+        m, areas, column, CLUSTER_COLOURS, name=name, tooltip=tooltip, panel=panel, show=show,
+        simplify_m=simplify_m, note="an area's risk, then its neighbours' (number of areas)",
+    )  # fmt: skip
 
 
 def add_priority_outline(
@@ -548,13 +475,63 @@ def add_priority_outline(
 ) -> folium.Map:
     """Thick outlines around priority areas (band <= ``max_band``)."""
     require_columns(areas, [column], what="areas")
-    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=None)
-    key = f"__is_{column}_{max_band}"
-    data.set_property(key, (areas[column] <= max_band).map({True: "yes", False: "no"}))
+    where = areas[column] <= max_band
+    label = f"priority band 1-{max_band} ({int(where.sum()):,})"
+    return add_outline(m, areas, where, name=name, label=label, show=show, simplify_m=simplify_m)
+
+
+def add_outline(
+    m: folium.Map,
+    areas: gpd.GeoDataFrame,
+    where: pd.Series,
+    *,
+    name: str,
+    label: str,
+    colour: str = "#000000",
+    dash: str | None = None,
+    show: bool = True,
+    simplify_m: float = 5.0,
+) -> folium.Map:
+    """Thick outlines around the areas where ``where`` (a boolean Series) is true."""
+    data = _area_data(m, areas, simplify_m=simplify_m)
+    key = f"__outline{len(_legends(m))}"
+    data.set_property(key, where.reindex(areas.index).fillna(False).map({True: "yes", False: "no"}))
     _AreaLayer(
-        data, name=name, only=key, show=show, line="#000000", weight=2.5, interactive=False
-    ).add_to(m)
-    _register_legend(m, name, name, [("outline:#000000", f"priority band 1-{max_band}")])
+        data, name=name, only=key, show=show, line=colour, weight=2.5, interactive=False,
+        pane=LINE_PANE, dash=dash,
+    ).add_to(m)  # fmt: skip
+    _register_legend(m, name, name, [(f"outline:{colour}", label)])
+    return m
+
+
+def add_places(
+    m: folium.Map,
+    places: gpd.GeoDataFrame,
+    *,
+    name: str,
+    colour: str,
+    label: str,
+    show: bool = True,
+) -> folium.Map:
+    """Places of a plan or scenario (new hubs, closed places) as large markers: ``places``
+    has ``name`` and ``description`` (shown on click); every value is escaped."""
+    require_columns(places, ["name", "description"], what="places")
+    web = to_web_geometry(places)
+    group = folium.FeatureGroup(name=_e(name), show=show)
+    geo = json.loads(web.geometry.to_json(drop_id=True))
+    for feature, n, text in zip(geo["features"], web["name"], web["description"], strict=True):
+        feature["properties"] = {"label": _e(n), "popup": f"<b>{_e(n)}</b><br>{_e(text)}"}
+    folium.GeoJson(
+        geo,
+        marker=folium.CircleMarker(
+            radius=10, color="#000000", weight=3, fill=True, fill_color=colour, fill_opacity=0.9
+        ),
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+        highlight_function=None,
+    ).add_to(group)
+    group.add_to(m)
+    _register_legend(m, name, name, [("dot:" + colour, label)])
     return m
 
 
@@ -566,7 +543,8 @@ def add_wards(
     name: str = "Wards",
     show: bool = True,
 ) -> folium.Map:
-    """Ward boundaries with their names on hover."""
+    """Ward boundaries with their names on hover (drawn above the areas, below the markers)."""
+    ensure_panes(m)
     web = to_web_geometry(wards, simplify_m=5.0)
     props = pd.DataFrame({"ward": web[name_column] if name_column in web.columns else web.index})
     group = folium.FeatureGroup(name=_e(name), show=show)
@@ -579,6 +557,7 @@ def add_wards(
             "dashArray": "4 3",
         },
         tooltip=folium.GeoJsonTooltip(fields=["ward"], aliases=["Ward"]),
+        pane=LINE_PANE,
     ).add_to(group)
     group.add_to(m)
     _register_legend(m, name, name, [("outline-dash:#333333", "ward boundary")])
@@ -613,6 +592,11 @@ def _popup_html(row: pd.Series) -> str:
 
 
 TIER_NAMES = {1: "Digital support", 2: "Venue that could host", 3: "Context"}
+TIER_LEGEND = {
+    1: "Digital support: help to get online",
+    2: "Venues that could host help",
+    3: "Context: other places",
+}
 
 
 def _asset_texts(assets: pd.DataFrame) -> pd.DataFrame:
@@ -726,7 +710,12 @@ def add_assets(
             highlight_function=None,
         ).add_to(target)
         group.add_to(m)
-        _register_legend(m, layer_name, layer_name, [("dot:" + colour, label)])
+        title = TIER_LEGEND.get(tier, prefix) if tier is not None else "Places (assets)"
+        swatch = ("dot:" if tier in (None, 1) else "dot-small:") + colour
+        note = "numbered circles: groups of places, zoom in" if use_cluster else None
+        _register_legend(
+            m, layer_name, title, [(swatch, f"{label} ({len(subset):,})")], note=note, group=title
+        )
     return m
 
 
@@ -740,22 +729,14 @@ def add_catchments(
     show: bool = False,
 ) -> folium.Map:
     """Catchment circles of ``radius_m`` around assets (of one ``category``, or all of those
-    given), off by default; ``name`` says what they are around."""
+    given), off by default; ``name`` says what they are around. Drawn below the markers."""
+    ensure_panes(m)
     subset = assets if category is None else assets[assets["category"] == category]
     subset = to_web_geometry(subset)
     what = name or (category or "assets").replace("_", " ")
     layer_name = f"Catchments: {what} ({radius_m:g} m)"
     group = folium.FeatureGroup(name=_e(layer_name), show=show)
-    for point in subset.geometry:
-        folium.Circle(
-            location=[point.y, point.x],
-            radius=radius_m,
-            color="#0072B2",
-            weight=1,
-            fill=True,
-            fill_opacity=0.08,
-            interactive=False,
-        ).add_to(group)
+    group.add_child(_Circles(subset.geometry, radius_m))
     group.add_to(m)
     _register_legend(
         m, layer_name, layer_name, [("outline:#0072B2", f"{radius_m:g} m around each")]
@@ -763,198 +744,36 @@ def add_catchments(
     return m
 
 
-class _SearchControl(JSCSSMixin, MacroElement):
-    """leaflet-search over the area names and wards, zooming to the area found."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = new L.Control.Search({
-  layer: {{ this.layer.get_name() }}, propertyName: 'search', marker: false, initial: false,
-  collapsed: false, position: 'topright', textPlaceholder: 'Search area or ward',
-  moveToLocation: function(latlng, title, map) { map.fitBounds(latlng.layer.getBounds()); }
-});
-{{ this._parent.get_name() }}.addControl({{ this.get_name() }});
-{% endmacro %}"""
-    )
-    default_js = [
-        (
-            "Leaflet.Search.js",
-            "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js",
-        )
-    ]
-    default_css = [
-        (
-            "Leaflet.Search.css",
-            "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css",
-        )
-    ]
-
-    def __init__(self, layer):
-        super().__init__()
-        self._name = "IgSearch"
-        self.layer = layer
-
-
 def add_search(
     m: folium.Map,
     areas: gpd.GeoDataFrame,
     *,
     fields: Sequence[str] = ("name", "ward_name"),
+    panel: Mapping[str, str] | None = None,
     simplify_m: float = 5.0,
 ) -> folium.Map:
-    """A search box over area and ward names (leaflet-search) that zooms to the area."""
+    """A search box over area and ward names (leaflet-search): the area found is zoomed to,
+    outlined, and its details (``panel``'s fields) shown in the side panel."""
     present = [f for f in fields if f in areas.columns]
-    data = _area_data(m, areas, simplify_m=simplify_m, tooltip=None)
+    data = _area_data(m, areas, simplify_m=simplify_m, panel=panel)
     data.set_property("search", areas[present].astype(str).agg(" | ".join, axis=1))
     layer = _AreaLayer(data, name="search index", show=False, interactive=False)
     layer.control = False
     m.add_child(layer)
-    m.add_child(_SearchControl(layer))
+    m.add_child(_SearchControl(layer, _fields(data, panel, DEFAULT_AREA_PANEL)))
     return m
 
 
 def finish_map(m: folium.Map, *, fullscreen: bool = True) -> folium.Map:
     """Add the layer control, the legend box (each legend shown while its layer is on) and the
     full-screen button. Call once, after the last layer."""
+    furnish(m)
     if fullscreen:
         folium.plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    blocks = []
-    for layer_name, title, items in _legends(m):
-        rows = "".join(
-            f"<div class='ig-row'>{_swatch(colour)}<span>{_e(label)}</span></div>"
-            for colour, label in items
-        )
-        blocks.append(
-            f"<div class='ig-legend' data-layer='{_e(layer_name)}'>"
-            f"<div class='ig-legend-title'>{_e(title)}</div>{rows}</div>"
-        )
-    css = (
-        "<style>.ig-legends{position:fixed;bottom:48px;left:10px;z-index:1000;max-height:45%;"
-        "overflow:auto;background:rgba(255,255,255,.93);padding:6px 8px;border-radius:4px;"
-        "font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
-        ".ig-legend-title{font-weight:bold;margin-top:4px}.ig-row{display:flex;align-items:center}"
-        ".ig-sw{display:inline-block;width:14px;height:12px;margin-right:6px;border:1px solid #777}"
-        ".ig-dot{border-radius:50%}</style>"
-    )
-    m.get_root().html.add_child(_Raw(css + "<div class='ig-legends'>" + "".join(blocks) + "</div>"))
-    # show a legend only while its layer is switched on
-    script = f"""
-    (function() {{
-      var map = {m.get_name()};
-      function names() {{
-        var on = {{}};
-        document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(function(l) {{
-          var box = l.querySelector('input');
-          on[l.textContent.trim()] = box && box.checked;
-        }});
-        return on;
-      }}
-      function sync() {{
-        var on = names();
-        document.querySelectorAll('.ig-legend').forEach(function(d) {{
-          var key = d.getAttribute('data-layer');
-          d.style.display = (key in on && !on[key]) ? 'none' : '';
-        }});
-      }}
-      map.on('overlayadd overlayremove', sync);
-      setTimeout(sync, 0);
-    }})();
-    """
-    m.add_child(_Script(script))
+    m.get_root().html.add_child(_Raw(f"<div class='ig-legends'>{legend_blocks(_legends(m))}</div>"))
+    m.add_child(_Script(f"{LEGEND_SYNC}({m.get_name()});"))
     return m
-
-
-class _Script(MacroElement):
-    """JavaScript run after the map and its layers exist (rendered as a child of the map)."""
-
-    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
-
-    def __init__(self, code: str):
-        super().__init__()
-        self._name = "IgScript"
-        self.code = code
-
-
-def _swatch(colour: str) -> str:
-    if colour.startswith("outline-dash:"):
-        return (
-            f"<span class='ig-sw' style='border:2px dashed {colour[13:]};background:none'></span>"
-        )
-    if colour.startswith("outline:"):
-        return f"<span class='ig-sw' style='border:2px solid {colour[8:]};background:none'></span>"
-    if colour.startswith("dot:"):
-        return f"<span class='ig-sw ig-dot' style='background:{colour[4:]}'></span>"
-    return f"<span class='ig-sw' style='background:{colour}'></span>"
-
-
-# --- offline page ----------------------------------------------------------------------------
-
-_STATIC = {
-    "leaflet": "leaflet.js",
-    "leaflet_css": "leaflet.css",
-    "markerclusterjs": "leaflet.markercluster.js",
-    "markerclustercss": "MarkerCluster.css",
-    "markerclusterdefaultcss": "MarkerCluster.Default.css",
-    "Control.Fullscreen.js": "Control.FullScreen.js",
-    "Control.FullScreen.css": "Control.FullScreen.css",
-    "Leaflet.Search.js": "leaflet-search.min.js",
-    "Leaflet.Search.css": "leaflet-search.min.css",
-}
-_MIME = {
-    ".js": "text/javascript",
-    ".css": "text/css",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-}
-
-
-def _data_uri(filename: str) -> str:
-    path = resources.files("inclusion_geo") / "_static" / filename
-    data = path.read_bytes()
-    suffix = Path(filename).suffix
-    if suffix == ".css":
-        text = data.decode("utf-8")
-
-        def inline(match: re.Match) -> str:
-            ref = match.group(1).strip("'\"")
-            name = ref.rsplit("/", 1)[-1]
-            candidate = resources.files("inclusion_geo") / "_static" / name
-            if ref.startswith("#") or not candidate.is_file():
-                return match.group(0)
-            return f"url({_data_uri(name)})"
-
-        data = re.sub(r"url\(([^)]*)\)", inline, text).encode("utf-8")
-    return f"data:{_MIME[suffix]};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def _inline_dependencies(m: folium.Map) -> None:
-    """Point every JS/CSS dependency at a bundled copy; drop the ones these maps do not use."""
-    unused = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-              "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}  # fmt: skip
-    for element in _walk(m):
-        for attr in ("default_js", "default_css"):
-            deps = getattr(element, attr, None)
-            if not deps:
-                continue
-            kept = []
-            for name, url in deps:
-                if name in unused:
-                    continue
-                if name not in _STATIC:
-                    raise InclusionGeoError(
-                        f"Map element {type(element).__name__} needs {name} ({url}), which is not "
-                        "bundled; the page would not work offline."
-                    )
-                kept.append((name, _data_uri(_STATIC[name])))
-            setattr(element, attr, kept)
-
-
-def _walk(element):
-    yield element
-    for child in list(element._children.values()):
-        yield from _walk(child)
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ._errors import InclusionGeoError
 from ._output import claim_output
@@ -26,7 +27,7 @@ from .config import RunConfig, load_config
 from .hotspots import build_weights, local_statistics
 from .indicators import compute_indicators
 from .pipeline import run_stage_two_by, warn_unmeasured
-from .report import priority_table, staged_output, write_outputs
+from .report import priority_table, staged_output, write_columns, write_outputs
 from .runner import load_inputs, resolve_recipe, stage_two_options
 from .scoring import score
 
@@ -194,10 +195,7 @@ def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
     timings |= {f"per-authority compute: {name}": seconds for name, seconds in stages.items()}
     t = time.perf_counter()
     with staged_output(out) as tmp:
-        jobs = [
-            _page_job(cfg, results[code], code, names.get(code, code), dropped, national_cols, tmp)
-            for code in sorted(results)
-        ]
+        jobs = _page_jobs(cfg, results, names, dropped, national_cols, tmp)
         for code, table in _write_pages(jobs, workers=_workers(cfg), show=show):
             if isinstance(table, str):
                 failed[code] = table
@@ -217,6 +215,8 @@ def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
         summaries = la_summaries(all_areas, names=pd.Series(names))
         timings["roll-ups"] = time.perf_counter() - t
         csv_text_cells(summaries.round(4)).to_csv(tmp / "local_authorities.csv")
+        tables = {"national_priority_areas": list(all_areas.columns), "local_authorities": [summaries.index.name or "lad_code", *summaries.columns]}  # fmt: skip
+        write_columns(tables, tmp / "columns.csv", recipe=recipe)  # what every column means
         _write_index(tmp, cfg, summaries, failed, dropped, names=names)
     timings["total"] = time.perf_counter() - start
     return NationalRun(
@@ -309,13 +309,36 @@ def _workers(cfg: RunConfig) -> int:
     return cfg.workers or min(os.cpu_count() or 1, 4)
 
 
-def _page_job(cfg, result, code, name, dropped, national_cols, folder: Path) -> tuple:
+#: a national run's page shows the assets within this distance of the authority's areas
+NEARBY_M = 2_000
+
+
+def _page_jobs(cfg, results: dict, names: dict, dropped, national_cols, folder: Path) -> list:
+    """Each authority's page job, in code order; one spatial index of the assets serves every
+    authority (they share one asset frame)."""
+    trees: dict[int, shapely.STRtree] = {}
+    jobs = []
+    for code in sorted(results):
+        result = results[code]
+        key = id(result.assets)
+        if key not in trees:
+            trees[key] = shapely.STRtree(result.assets.geometry.array)
+        jobs.append(_page_job(
+            cfg, result, code, names.get(code, code), dropped, national_cols, folder,
+            tree=trees[key],
+        ))  # fmt: skip
+    return jobs
+
+
+def _page_job(cfg, result, code, name, dropped, national_cols, folder: Path, *, tree=None) -> tuple:
     """What one authority's pages need, small enough to send to another process: the page
-    shows the assets within 2 km of the authority (its distances used them all)."""
-    reach = result.areas.geometry.union_all().buffer(2_000)
-    nearby = result.assets[result.assets.geometry.within(reach)]
+    shows the assets within :data:`NEARBY_M` of the authority's areas (its distances used
+    them all). ``tree``: a :class:`shapely.STRtree` of ``result.assets``, if already built."""
+    tree = tree if tree is not None else shapely.STRtree(result.assets.geometry.array)
+    _, near = tree.query(result.areas.geometry.array, predicate="dwithin", distance=NEARBY_M)
+    nearby = result.assets.iloc[np.unique(near)]
     result = replace(
-        result, assets=nearby, settings={**result.settings, "dropped_indicators": dropped}
+        result, assets=nearby, settings=replace(result.settings, dropped_indicators=tuple(dropped))
     )
     national = national_cols.reindex(result.areas.index)
     return (cfg.tiles, result, code, name, national, folder)
@@ -335,7 +358,9 @@ def _write_pages(jobs: list[tuple], *, workers: int, show: bool):
             context = multiprocessing.get_context("spawn")
             try:
                 with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                    chunk = max(1, len(jobs) // (8 * workers))
+                    # small chunks: the first reaches a process early, and at the end no
+                    # process waits long on another's last chunk
+                    chunk = max(1, min(4, len(jobs) // (8 * workers)))
                     for item in pool.map(_pages, jobs, chunksize=chunk):
                         done += 1
                         bar.update()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,7 @@ from ._validate import (
     to_bng,
 )
 from .aggregate import rollup
+from .barriers import FOCUS, focus_scores
 from .datasets import load_demo_borough
 from .geography import (
     check_assets_near,
@@ -39,136 +40,25 @@ from .geography import (
     check_no_overlaps,
     check_same_vintage,
 )
+from .headcounts import estimate_offline
 from .indicators import compute_indicators
 from .register import build_register
+from .result import RunSettings, StageTwoResult
 from .scoring import Recipe, contributions, default_recipe, score, top_barriers
 
-__all__ = ["StageTwoResult", "run_stage_two", "run_stage_two_by", "run_demo", "DEFAULT_SUITABLE"]
+__all__ = [
+    "StageTwoResult",
+    "run_stage_two",
+    "run_stage_two_by",
+    "run_demo",
+    "with_plans",
+    "DEFAULT_SUITABLE",
+]
 
 # Which categories may count as support at all: None lets the asset register's tiers decide
 # (libraries, advice services and places with public computers are tier 1; community centres
 # and halls tier 2; cafes, worship, health and the rest context only).
 DEFAULT_SUITABLE = None
-
-
-@dataclass(frozen=True)
-class StageTwoResult:
-    """Everything stage two produces, ready to inspect, map and save.
-
-    Attributes
-    ----------
-    areas : GeoDataFrame
-        One row per small area, ranked by priority (``priority_rank`` 1 first): indicators,
-        their 0-10 scores (``score_*``), each indicator's contribution to the index
-        (``contrib_*``, adding up to ``risk_index``), domain scores, hotspot statistics, access
-        measures, priority band and a one-line reason.
-    wards : DataFrame
-        One row per ward, ranked by population-weighted mean risk index.
-    assets : GeoDataFrame
-        The community places used (EPSG:27700): the asset register's included rows, each with
-        its ``tier`` (1 digital support, 2 a venue that could host, 3 context), opening hours,
-        weekly hours and capacity.
-    register : GeoDataFrame
-        The whole asset register: every place read, including those left out (``include`` is
-        False) with the reason (:func:`inclusion_geo.register.build_register`).
-    ward_boundaries : GeoDataFrame or None
-    recipe : Recipe
-    weights : SpatialWeights
-    global_moran : dict
-        Global Moran's I of the risk index.
-    coverage : dict
-        Residents at risk (of areas of very high or high need) within the long catchment of
-        tier-1 support, plainly and capacity-adjusted
-        (:func:`inclusion_geo.assets.support_coverage`).
-    place, label : str
-        The study area's name, and a data label ("synthetic demo data" for the demo).
-    sources : dict
-        What each input was (publisher, vintage) for titles and table headers.
-    timings : dict
-        Seconds spent in each stage (checks, scores, hotspots, access, explain and prioritise,
-        ward roll-up, split into results); for a run over many areas at once, of the whole pass.
-    """
-
-    areas: gpd.GeoDataFrame
-    wards: pd.DataFrame
-    assets: gpd.GeoDataFrame
-    register: gpd.GeoDataFrame | None
-    ward_boundaries: gpd.GeoDataFrame | None
-    recipe: Recipe
-    weights: _hotspots.SpatialWeights
-    global_moran: dict
-    coverage: dict
-    place: str
-    label: str = ""
-    sources: Mapping[str, str] = field(default_factory=dict)
-    settings: Mapping[str, object] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def title(self) -> str:
-        label = f" ({self.label})" if self.label else ""
-        return f"Digital exclusion risk and community assets: {self.place}{label}"
-
-    def priority_table(self) -> pd.DataFrame:
-        """The plan-ready priority table: one row per area, ranked."""
-        from .report import priority_table
-
-        return priority_table(self)
-
-    def map(self, *, tiles: str = "none", scheme: str = "quantiles"):
-        """The interactive map (folium.Map): risk index, domains, hotspots, clusters, priority
-        areas, wards, assets by category and (off) library catchments."""
-        from .report import build_map
-
-        return build_map(self, tiles=tiles, scheme=scheme)
-
-    def select_sites(
-        self,
-        *,
-        k: int = 5,
-        candidates: gpd.GeoDataFrame | None = None,
-        max_band: int = 2,
-        exclude_covered: bool = False,
-    ):
-        """Where should the next digital inclusion hubs be? Greedy maximal covering of the
-        residents of priority areas (bands 1 to ``max_band``) within the long catchment.
-
-        ``candidates`` default to the suitable existing assets (which of them to develop into
-        hubs); pass your own sites (e.g. council buildings) to compare. With
-        ``exclude_covered``, residents already within the catchment of a suitable asset do
-        not count.
-        """
-        from .assets import select_sites
-
-        areas = self.areas
-        unknown = int(areas["access_level"].eq("unknown").sum())
-        if unknown and (candidates is None or exclude_covered):
-            raise InclusionGeoError(
-                f"The asset list does not cover {unknown} of the {len(areas)} areas of "
-                f"{self.place}, so its places cannot be the candidates there and whether residents "
-                "are already covered is unknown. Pass candidates= (e.g. council buildings) and "
-                "leave exclude_covered off, or run with assets that cover the area."
-            )
-        demand = areas["population"].where(areas["priority_band"] <= max_band, 0)
-        suitable = self.assets[self.assets["category"].isin(self.settings["suitable"])]
-        long_m = self.settings["catchments_m"][1]
-        covered = areas["dist_any_m"] <= long_m if exclude_covered else None
-        centroids = self.settings["centroids"]
-        return select_sites(
-            centroids,
-            demand,
-            suitable if candidates is None else candidates,
-            k=k,
-            catchment_m=long_m,
-            circuity=self.settings["circuity"],
-            already_covered=covered,
-        )
-
-    def summary(self) -> str:
-        """A short human summary in Markdown."""
-        from .report import summary_text
-
-        return summary_text(self)
 
 
 def run_stage_two(
@@ -253,6 +143,7 @@ def run_stage_two_by(
     *,
     by: str,
     places: Mapping[str, str] | None = None,
+    weights: _hotspots.SpatialWeights | None = None,
     **options,
 ) -> dict[str, StageTwoResult]:
     """Stage two for many study areas at once (e.g. every local authority of a national run).
@@ -263,14 +154,18 @@ def run_stage_two_by(
     group, and access is measured once. One difference by design: the E2SFCA supply counts the
     demand of every resident near an asset, whichever group they live in.
 
-    ``places`` names each group (default: its code); ``weights`` may pass spatial weights
-    already built for all the areas (e.g. for national hotspots); other keyword arguments are
-    those of :func:`run_stage_two` (``place`` is not used). Returns
-    ``{group code: StageTwoResult}``.
+    ``places`` names each group (default: its code); ``weights`` are spatial weights already
+    built for these areas or more (e.g. the national weights of a national run, which then
+    need not be built twice), cut to each group; other keyword arguments are those of
+    :func:`run_stage_two`. Returns ``{group code: StageTwoResult}``.
     """
     require_columns(areas, [by], what="areas")
-    options.pop("place", None)
-    return _run(areas, counts, assets, by=by, places=places, **options)
+    if "place" in options:
+        raise InclusionGeoError(
+            "run_stage_two_by names each group with places={code: name}; place= is for "
+            "run_stage_two (one study area)."
+        )
+    return _run(areas, counts, assets, by=by, places=places, weights=weights, **options)
 
 
 def _run(
@@ -279,119 +174,48 @@ def _run(
     circuity=1.0, permutations=999, seed=0, sources=None, assets_outside="keep", by=None,
     places=None, weights=None, assets_cover="auto",
 ) -> dict:  # fmt: skip
+    """Stage two in its stages (each timed): checks, scores, hotspots, access, explain and
+    prioritise, headcounts, ward roll-up, split into one result per group."""
     timer = StageTimer()
     with timer("checks"):
-        areas = to_bng(require_geodataframe(areas, what="areas"), what="areas")
-        require_unique_index(areas, what="areas")
-        require_valid_geometry(areas, what="areas")
-        check_bng_coordinates(areas, what="areas")
-        check_codes(areas, what="areas")
-        require_columns(areas, ["name", "ward_code", "ward_name"], what="areas")
-        require_columns(counts, ["residents"], what="counts")
-        check_same_vintage(areas, counts, names=["areas", "counts"])
-        require_same_index(areas.index, counts.index, left_what="areas", right_what="counts")
-        if len(catchments_m) != 2 or catchments_m[0] >= catchments_m[1]:
-            raise InclusionGeoError(
-                f"catchments_m must be (short, long) with short < long, got {catchments_m!r}."
-            )
+        areas, counts, centroids, register = _checked(
+            areas, counts, assets, centroids=centroids, ward_boundaries=ward_boundaries,
+            catchments_m=catchments_m, suitable=suitable, assets_outside=assets_outside,
+        )  # fmt: skip
         recipe = recipe or default_recipe()
-        counts = counts.reindex(areas.index)
-        if centroids is None:
-            warnings.warn(
-                "No population-weighted centroids given; using a point inside each polygon. Pass "
-                "centroids= (ONS publishes them for LSOAs) for more accurate distances.",
-                UserWarning,
-                stacklevel=3,
-            )
-            centroids = areas.geometry.representative_point()
-        else:
-            centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
-            require_same_index(
-                areas.index, centroids.index, left_what="areas", right_what="centroids"
-            )
-            centroids = centroids.reindex(areas.index)
-            check_bng_coordinates(centroids, what="centroids")
-            check_centroids_in_areas(areas, centroids, stacklevel=4)
-        if ward_boundaries is not None:
-            check_no_overlaps(
-                to_bng(ward_boundaries, what="ward_boundaries"), what="ward_boundaries"
-            )
-        assets = _assets.validate_assets(assets, study_area=areas.geometry, outside=assets_outside)
-        check_bng_coordinates(assets, what="assets")
-        check_assets_near(assets, areas, stacklevel=4)
-        register = _support_register(assets, suitable)
-        suitable_list = sorted(
-            register.loc[register["include"].astype(bool) & (register["tier"] <= 2), "category"]
-            .astype(str)
-            .unique()
-        )
     groups = None if by is None else areas[by]
     group_codes = [None] if by is None else sorted(groups.unique())
     names_of = {None: place} | {
         g: (places or {}).get(g, str(g)) for g in group_codes if g is not None
     }
-
     with timer("scores"):
         indicators = compute_indicators(counts, [recipe.spec(i.name) for i in recipe.indicators])
         scores = score(indicators, recipe, groups=groups)
     with timer("hotspots"):
-        if weights is None:
-            weights = _hotspots.build_weights(areas)
-            weights_of = (
-                {None: weights} if by is None else _hotspots.split_weights(weights, areas, by)
-            )
-        else:  # given for these areas or more (e.g. a whole country): keep only these areas' links
-            weights_of = _hotspots.split_weights(weights, areas, by)
-        risk = scores["risk_index"]
-        local = _hotspots.local_statistics(risk, weights_of, permutations=permutations, seed=seed)
-        morans = _hotspots.global_moran(risk, weights_of, permutations=permutations, seed=seed)
-    short_m, long_m = catchments_m
-    with timer("access"):
-        used = register[register["include"].astype(bool)]
-        support = used[used["tier"] == 1]
-        known = _assets.covered_areas(areas, support, by=by, covers=assets_cover)
-        access = _assets.access_measures(
-            centroids, used, suitable=suitable_list, catchments_m=catchments_m,
-            circuity=circuity,
-        ).join(
-            _assets.access_by_tier(centroids, used, catchments_m=catchments_m, circuity=circuity)
+        weights_of, local, morans = _hotspot_stage(
+            scores["risk_index"], areas, by=by, weights=weights, permutations=permutations,
+            seed=seed,
         )  # fmt: skip
+    with timer("access"):
         need = _priorities.need_level(scores["risk_decile"], local["hotspot_class"])
         at_risk = counts["residents"].where(need.isin(_priorities.PRIORITY_NEEDS), 0)
-        supply = _assets.support_hours(centroids, at_risk, used, max_cost=long_m, circuity=circuity)
-        places = _assets.work_through(centroids, used, catchment_m=long_m, circuity=circuity, k=3)
-        nearest_text = _nearest_support(centroids, support, circuity=circuity)
-        if not known.all():
-            access, supply, nearest_text = _unmeasured(
-                access, supply, nearest_text, known, areas, by, names_of, suitable_list
-            )
-
-    with timer("explain and prioritise"):
-        table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
-        table["population"] = counts["residents"].astype("int64")
-        table["residents_at_risk"] = at_risk.astype("int64")
-        explained = contributions(scores, recipe).add_prefix("contrib_")
-        table = table.join(indicators).join(scores).join(explained).join(local).join(access)
-        table = table.join(supply)
-        table["top_barriers"] = top_barriers(
-            indicators,
-            recipe,
-            place=place,
-            groups=groups,
-            places={g: names_of[g] for g in group_codes if g is not None},
-        )
-        table["nearest_support"] = nearest_text
-        table["work_through"] = places
-        table = _priorities.priority_areas(
-            table, distance_column="dist_tier1_m", venue_distance_column="dist_tier1_2_m",
-            supply_column=_assets.SUPPLY_COLUMN, short_m=short_m, long_m=long_m, by=by,
+        access = _access_stage(
+            areas, centroids, register, at_risk, by=by, names_of=names_of,
+            catchments_m=catchments_m, circuity=circuity, assets_cover=assets_cover,
         )  # fmt: skip
+    with timer("explain and prioritise"):
+        table = _explain_stage(
+            areas, counts, indicators, scores, local, access, at_risk, recipe, by=by,
+            place=place, names_of=names_of, catchments_m=catchments_m,
+        )  # fmt: skip
+    with timer("headcounts"):
+        heads = _headcounts(counts.reindex(table.index))
+        table = table.join(heads)
         if label:
             table["data_label"] = label
         ranked = gpd.GeoDataFrame(
             table, geometry=areas.geometry.reindex(table.index), crs=areas.crs
         )
-
     with timer("ward roll-up"):
         rates = [c for c in indicators.columns] + [
             c for c in scores.columns if c.startswith(("domain_", "risk_index"))
@@ -400,52 +224,192 @@ def _run(
             ranked,
             by="ward_code",
             intensive_variables=rates,
+            extensive_variables=[c for c in heads.columns if c.endswith(_HEADCOUNT_SUFFIXES)],
             names=areas.groupby("ward_code")["ward_name"].first(),
             within=by,
         )
     if label:
         wards["data_label"] = label
+    settings = RunSettings(
+        suitable=tuple(access.suitable),
+        catchments_m=tuple(catchments_m),
+        circuity=circuity,
+        permutations=permutations,
+        seed=seed,
+    )
+    with timer("split into results"):
+        results = _split_results(
+            ranked, wards, centroids, register, access.used, ward_boundaries, by=by,
+            group_codes=group_codes, names_of=names_of, recipe=recipe, weights_of=weights_of,
+            morans=morans, label=label, sources=sources, settings=settings,
+        )  # fmt: skip
+    for result in results.values():
+        result.timings.update(timer.times)  # one pass: the same figures for every group
+    return results
+
+
+def _checked(
+    areas, counts, assets, *, centroids, ward_boundaries, catchments_m, suitable, assets_outside
+):
+    """Every input checked and put on British National Grid: areas, counts (in the areas'
+    order), centroids (a warned stand-in when none are given) and the asset register."""
+    areas = to_bng(require_geodataframe(areas, what="areas"), what="areas")
+    require_unique_index(areas, what="areas")
+    require_valid_geometry(areas, what="areas")
+    check_bng_coordinates(areas, what="areas")
+    check_codes(areas, what="areas")
+    require_columns(areas, ["name", "ward_code", "ward_name"], what="areas")
+    require_columns(counts, ["residents"], what="counts")
+    check_same_vintage(areas, counts, names=["areas", "counts"])
+    require_same_index(areas.index, counts.index, left_what="areas", right_what="counts")
+    if len(catchments_m) != 2 or catchments_m[0] >= catchments_m[1]:
+        raise InclusionGeoError(
+            f"catchments_m must be (short, long) with short < long, got {catchments_m!r}."
+        )
+    counts = counts.reindex(areas.index)
+    if centroids is None:
+        warnings.warn(
+            "No population-weighted centroids given; using a point inside each polygon. Pass "
+            "centroids= (ONS publishes them for LSOAs) for more accurate distances.",
+            UserWarning,
+            stacklevel=4,
+        )
+        centroids = areas.geometry.representative_point()
+    else:
+        centroids = to_bng(gpd.GeoDataFrame(geometry=centroids), what="centroids").geometry
+        require_same_index(areas.index, centroids.index, left_what="areas", right_what="centroids")
+        centroids = centroids.reindex(areas.index)
+        check_bng_coordinates(centroids, what="centroids")
+        check_centroids_in_areas(areas, centroids, stacklevel=5)
+    if ward_boundaries is not None:
+        check_no_overlaps(to_bng(ward_boundaries, what="ward_boundaries"), what="ward_boundaries")
+    assets = _assets.validate_assets(assets, study_area=areas.geometry, outside=assets_outside)
+    check_bng_coordinates(assets, what="assets")
+    check_assets_near(assets, areas, stacklevel=5)
+    return areas, counts, centroids, _support_register(assets, suitable)
+
+
+def _hotspot_stage(risk, areas, *, by, weights, permutations, seed):
+    """Spatial weights (built, or given for these areas or more and cut to them, per group),
+    local Gi* and Moran statistics and global Moran's I."""
+    if weights is None:
+        weights = _hotspots.build_weights(areas)
+        weights_of = {None: weights} if by is None else _hotspots.split_weights(weights, areas, by)
+    else:  # given for these areas or more (e.g. a whole country): keep only these areas' links
+        weights_of = _hotspots.split_weights(weights, areas, by)
+    local = _hotspots.local_statistics(risk, weights_of, permutations=permutations, seed=seed)
+    morans = _hotspots.global_moran(risk, weights_of, permutations=permutations, seed=seed)
+    return weights_of, local, morans
+
+
+@dataclass(frozen=True)
+class _Access:
+    """What the access stage measured, per area, and the places it used."""
+
+    used: gpd.GeoDataFrame  # the register's included places
+    suitable: list  # categories of support and venues (tiers 1-2)
+    measures: pd.DataFrame  # distances and counts by category and tier
+    supply: pd.DataFrame  # capacity-aware supply per 1,000 residents at risk
+    focus: pd.DataFrame  # access to each kind of help (focus area)
+    places: pd.Series  # places to work through
+    nearest: pd.Series  # the nearest digital support, however far
+
+
+def _access_stage(
+    areas, centroids, register, at_risk, *, by, names_of, catchments_m, circuity, assets_cover
+) -> _Access:
+    """Access to support, measured only where the asset list covers the area."""
+    long_m = catchments_m[1]
+    used = register[register["include"].astype(bool)]
+    support = used[used["tier"] == 1]
+    suitable = sorted(used.loc[used["tier"] <= 2, "category"].astype(str).unique())
+    known = _assets.covered_areas(areas, support, by=by, covers=assets_cover)
+    measures = _assets.access_measures(
+        centroids, used, suitable=suitable, catchments_m=catchments_m, circuity=circuity
+    ).join(_assets.access_by_tier(centroids, used, catchments_m=catchments_m, circuity=circuity))
+    supply = _assets.support_hours(centroids, at_risk, used, max_cost=long_m, circuity=circuity)
+    focus = _assets.access_by_focus(
+        centroids, used, at_risk=at_risk, catchment_m=long_m, circuity=circuity
+    )
+    places = _assets.work_through(centroids, used, catchment_m=long_m, circuity=circuity, k=3)
+    nearest = _nearest_support(centroids, support, circuity=circuity)
+    if not known.all():
+        measures, supply, nearest = _unmeasured(
+            measures, supply, nearest, known, areas, by, names_of, suitable
+        )
+        focus = focus.astype({c: object for c in focus.columns if c.startswith("nearest_")})
+        focus.loc[~known.to_numpy()] = np.nan
+    return _Access(used, suitable, measures, supply, focus, places, nearest)
+
+
+def _explain_stage(
+    areas, counts, indicators, scores, local, access: _Access, at_risk, recipe, *, by, place,
+    names_of, catchments_m,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per area: scores and what drives them, hotspots, access, the leading barrier
+    and the help for it, need-led priority, action and reason; ranked."""
+    short_m, long_m = catchments_m
+    groups = None if by is None else areas[by]
+    table = areas[["name", "ward_code", "ward_name"] + ([by] if by else [])].copy()
+    table["population"] = counts["residents"].astype("int64")
+    table["residents_at_risk"] = at_risk.astype("int64")
+    explained = contributions(scores, recipe)
+    table = table.join(indicators).join(scores).join(explained.add_prefix("contrib_"))
+    table = table.join(local).join(access.measures).join(access.supply)
+    table["top_barriers"] = top_barriers(
+        indicators,
+        recipe,
+        place=place,
+        groups=groups,
+        places={g: n for g, n in names_of.items() if g is not None},
+    )
+    table["nearest_support"] = access.nearest
+    table["work_through"] = access.places
+    table = table.join(focus_scores(explained, recipe)).join(access.focus)
+    table = _priorities.priority_areas(
+        table, distance_column="dist_tier1_m", venue_distance_column="dist_tier1_2_m",
+        supply_column=_assets.SUPPLY_COLUMN, short_m=short_m, long_m=long_m, by=by,
+    )  # fmt: skip
+    table["help_for_leading_focus"] = _help_for_focus(table, long_m)
+    return table
+
+
+def _split_results(
+    ranked, wards, centroids, register, used, ward_boundaries, *, by, group_codes, names_of,
+    recipe, weights_of, morans, label, sources, settings,
+) -> dict:  # fmt: skip
+    """One :class:`StageTwoResult` per group (``{None: result}`` without ``by``)."""
+    long_m = settings.catchments_m[1]
     boundaries = (
         None if ward_boundaries is None else to_bng(ward_boundaries, what="ward_boundaries")
     )
-    settings = {
-        "suitable": suitable_list,
-        "catchments_m": catchments_m,
-        "circuity": circuity,
-        "permutations": permutations,
-        "seed": seed,
-    }
-    with timer("split into results"):
-        results = {}
-        parts = _split(ranked, by)
-        ward_parts = _split(wards, by)
-        centroids = centroids.reindex(ranked.index)
-        covers = _assets.support_coverage(
-            ranked, ranked["residents_at_risk"], catchment_m=long_m, by=by
+    parts, ward_parts = _split(ranked, by), _split(wards, by)
+    centroids = centroids.reindex(ranked.index)
+    covers = _assets.support_coverage(
+        ranked, ranked["residents_at_risk"], catchment_m=long_m, by=by
+    )
+    results = {}
+    for g in group_codes:
+        part = parts[g]
+        part_bounds = boundaries
+        if g is not None and boundaries is not None:
+            part_bounds = boundaries[boundaries.index.isin(part["ward_code"])]
+            part_bounds = part_bounds if len(part_bounds) else None
+        results[g] = StageTwoResult(
+            areas=part,
+            wards=ward_parts[g],
+            assets=used,
+            register=register,
+            ward_boundaries=part_bounds,
+            recipe=recipe,
+            weights=weights_of[g],
+            global_moran=morans[g],
+            coverage=covers.loc[g].to_dict() if by else covers,
+            place=names_of[g],
+            label=label,
+            sources=dict(sources or {}),
+            settings=replace(settings, centroids=centroids.loc[part.index]),
         )
-        for g in group_codes:
-            part = parts[g]
-            part_bounds = boundaries
-            if g is not None and boundaries is not None:
-                part_bounds = boundaries[boundaries.index.isin(part["ward_code"])]
-                part_bounds = part_bounds if len(part_bounds) else None
-            results[g] = StageTwoResult(
-                areas=part,
-                wards=ward_parts[g],
-                assets=used,
-                register=register,
-                ward_boundaries=part_bounds,
-                recipe=recipe,
-                weights=weights_of[g],
-                global_moran=morans[g],
-                coverage=covers.loc[g].to_dict() if by else covers,
-                place=names_of[g],
-                label=label,
-                sources=dict(sources or {}),
-                settings=settings | {"centroids": centroids.loc[part.index]},
-            )
-    for result in results.values():
-        result.timings.update(timer.times)  # one pass: the same figures for every group
     return results
 
 
@@ -514,8 +478,53 @@ def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitab
         + ", ".join(names_of[g] for g in sorted(areas.loc[unknown, by].unique())[:3])
         + ")"
     )
-    warn_unmeasured(where, suitable, stacklevel=5)
+    warn_unmeasured(where, suitable, stacklevel=6)
     return access, supply, nearest_text
+
+
+_HEADCOUNT_SUFFIXES = ("_adults", "_adults_low", "_adults_high")
+
+
+def _headcounts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Adults likely offline and lacking basic digital skills per area, with their ranges
+    (modelled estimates, :func:`inclusion_geo.headcounts.estimate_offline`); empty, with a
+    warning naming what is missing, where the counts lack the age bands the model needs."""
+    needed = ["residents_16_plus", "aged_65_plus", "aged_75_plus"]
+    absent = [c for c in needed if c not in counts.columns]
+    if absent:
+        warnings.warn(
+            f"Headcounts of adults likely offline are not estimated: the counts lack {absent} "
+            "(Census 2021 TS067 gives residents aged 16+, RM121 or TS007A the 65+ and 75+ "
+            "bands).",
+            UserWarning,
+            stacklevel=4,
+        )
+        return pd.DataFrame(index=counts.index)
+    offline = estimate_offline(counts, measure="offline")
+    skills = estimate_offline(counts, measure="no_basic_skills")
+    keep = [c for c in skills.columns if c.startswith("no_basic_skills")]
+    return offline.join(skills[keep])
+
+
+def _help_for_focus(table: pd.DataFrame, long_m: float) -> pd.Series:
+    """For each area, the place nearest to it that helps with its leading barrier (focus area),
+    or that none is within reach."""
+    out = pd.Series("", index=table.index, dtype=object)
+    for focus in FOCUS:
+        col = f"dist_focus_{focus}_m"
+        if col not in table:
+            continue
+        here = table["leading_focus"].eq(focus)
+        dist = table[col]
+        name = table.get(f"nearest_focus_{focus}", pd.Series("", index=table.index))
+        reach = here & (dist <= long_m)
+        out[reach] = [
+            f"{focus.replace('_', ' ')}: {n} ({_distance(d)})"
+            for n, d in zip(name[reach], dist[reach], strict=True)
+        ]
+        far = here & ~(dist <= long_m) & dist.notna()
+        out[far] = f"{focus.replace('_', ' ')}: no place that helps within {long_m:g} m"
+    return out
 
 
 def _nearest_support(centroids: gpd.GeoSeries, support: gpd.GeoDataFrame, *, circuity: float):
@@ -546,6 +555,40 @@ def _split(frame: pd.DataFrame, by: str | None) -> dict:
 
 def _distance(d: float) -> str:
     return f"{d / 1000:.1f} km" if d >= 1000 else f"{d:.0f} m"
+
+
+def with_plans(
+    result: StageTwoResult,
+    *,
+    new_sites: int = 0,
+    demand: str = "offline",
+    capacity: bool = False,
+    min_share: float | None = None,
+    time_limit: float = 10.0,
+    close: str | Sequence[str] | None = None,
+    hours_cut: float | None = None,
+    popup_sessions: int = 0,
+) -> StageTwoResult:
+    """``result`` with a site plan (``new_sites`` > 0), a closure or hours-cut scenario
+    (``close``) and a pop-up rota (``popup_sessions`` > 0) in its ``plans``, as ``[plan]`` and
+    ``[scenario]`` in a config ask; the outputs then carry their tables and map layers."""
+    from dataclasses import replace
+
+    plans = dict(result.plans)
+    if new_sites:
+        plans["site_plan"] = result.plan_sites(
+            new_sites, demand=demand, capacity=capacity, min_share=min_share,
+            time_limit=time_limit,
+        )  # fmt: skip
+    if close:
+        plans["closure"] = result.closure(close, hours_cut=hours_cut)
+    elif hours_cut is not None:
+        raise InclusionGeoError(
+            "hours_cut needs close = the places whose hours are cut ([scenario] close)."
+        )
+    if popup_sessions:
+        plans["popup_rota"] = result.popup_rota(popup_sessions, demand=demand)
+    return replace(result, plans=plans)
 
 
 def run_demo(seed: int = 0, **kwargs) -> StageTwoResult:

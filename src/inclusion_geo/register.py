@@ -67,6 +67,7 @@ from .hours import opening_hours_table
 
 __all__ = [
     "REGISTER_COLUMNS",
+    "HELPS_WITH_DEFAULT",
     "DEFAULT_CAPACITY",
     "EXCLUSION_REASONS",
     "build_register",
@@ -77,8 +78,25 @@ REGISTER_COLUMNS = [
     "name", "display_name", "category", "subcategory", "tier", "tier_reason", "include",
     "exclusion_reason", "source", "opening_hours", "hours_per_week", "open_evenings",
     "open_weekends", "capacity", "capacity_source", "last_checked", "operator",
-    "internet_access", "wheelchair", "postcode",
+    "internet_access", "wheelchair", "postcode", "helps_with",
 ]  # fmt: skip
+
+#: The focus areas of the Digital Inclusion Action Plan (:data:`inclusion_geo.barriers.FOCUS`)
+#: each kind of place helps with by default; a council register's ``helps_with`` overrides it.
+#: Public libraries do all four (skills sessions, free computers and wifi, help with online
+#: services, reassurance); advice services help with services (benefits, forms); job centres
+#: with skills and services; venues that could host (tier 2) with skills and confidence (a
+#: session in a familiar place); a place with public computers or free wifi also helps with
+#: data and device poverty. Context places (tier 3) help with none.
+HELPS_WITH_DEFAULT: dict[str, tuple[str, ...]] = {
+    "library": ("skills", "data_and_device_poverty", "barriers_to_services", "confidence"),
+    "advice": ("barriers_to_services",),
+    "job_centre": ("skills", "barriers_to_services"),
+    "community_centre": ("skills", "confidence"),
+    "digital": ("skills", "data_and_device_poverty"),
+}
+_FOCUS_KEYS = ("skills", "data_and_device_poverty", "barriers_to_services", "confidence")
+_CONNECTED = {"terminal", "wlan", "yes", "wifi", "terminal;wlan", "wlan;terminal", "free"}
 
 #: people who can be helped at once, by tier, when neither a register nor the asset list says
 DEFAULT_CAPACITY: dict[int, float] = {1: 4.0, 2: 8.0, 3: 0.0}
@@ -439,6 +457,7 @@ def build_register(
     out["exclusion_reason"] = reason.to_numpy()
     if register is not None:
         out = _override_decisions(out, register)
+    out["helps_with"] = _helps_with(out, register)
     hours = opening_hours_table(out["opening_hours"])
     out["hours_per_week"] = hours["hours_per_week"]
     out["open_evenings"] = hours["open_evenings"]
@@ -460,6 +479,38 @@ def build_register(
         "capacity_default": defaults,
     }
     return out
+
+
+def _helps_with(reg: gpd.GeoDataFrame, register: pd.DataFrame | None) -> pd.Series:
+    """Which focus areas each place helps with, as ``"skills; confidence"``: from its category
+    (:data:`HELPS_WITH_DEFAULT`), plus data and device poverty where it offers public computers
+    or free wifi, none for context places; a register's ``helps_with`` wins where given."""
+    category = reg["category"].astype(str)
+    wifi = (
+        reg["internet_access"]
+        .astype("object")
+        .map(lambda v: isinstance(v, str) and v.strip().lower() in _CONNECTED)
+    )
+    out = []
+    for cat, tier, connected in zip(category, reg["tier"], wifi, strict=True):
+        helps = set(HELPS_WITH_DEFAULT.get(cat, ()))
+        if tier == 1 and not helps:  # tier 1 by a tag (public computers, digital help)
+            helps = {"skills", "data_and_device_poverty"}
+        if connected:
+            helps.add("data_and_device_poverty")
+        out.append("" if tier == 3 else "; ".join(f for f in _FOCUS_KEYS if f in helps))
+    helps = pd.Series(out, index=reg.index, dtype=object)
+    if register is not None and "helps_with" in register.columns:
+        given = register["helps_with"].reindex(reg.index)
+        given = given[given.notna() & given.astype(str).str.strip().ne("")]
+        helps[given.index] = given.map(_focus_list).to_numpy()
+    return helps
+
+
+def _focus_list(value: object) -> str:
+    """``helps_with`` text (focus keys or words, separated by ``;`` or ``,``) in canonical form."""
+    words = [w.strip().lower().replace(" ", "_") for w in re.split(r"[;,]", str(value))]
+    return "; ".join(f for f in _FOCUS_KEYS if f in words)
 
 
 def _capacity(reg: gpd.GeoDataFrame, register: pd.DataFrame | None, defaults: dict) -> None:

@@ -11,7 +11,10 @@ Every step is arithmetic a council analyst can redo in a spreadsheet:
    * ``rank``: ``10 *`` the mid-rank percentile of ``x`` within the reference;
    * ``zscore``: ``(x - mean) / sd`` (population sd);
    * ``exponential``: the IoD exponential transformation of the rank, ``-23 ln(1 - R (1 -
-     exp(-100/23)))`` with ``R`` the rank scaled to (0, 1], divided by 10 (so 0 to 10).
+     exp(-100/23)))`` divided by 10 (so 0 to 10), with ``R`` the rank scaled to (0, 1]:
+     against a reference, the share of reference values at or below ``x``; within the scored
+     areas themselves, the mid-rank ``(rank - 1/2) / N``, so the most extreme of ``N`` areas
+     scores a little under 10 (the IoD itself uses ``rank / N``).
 
    A zero-variance indicator (every reference value equal) separates no areas: it scores 0 under
    ``minmax`` and ``zscore``, 5 (the tied mid-rank) under ``rank`` and ``exponential``, and a
@@ -37,7 +40,13 @@ import pandas as pd
 
 from ._errors import DataQualityError, InclusionGeoError
 from ._validate import require_unique_index
-from .indicators import CATALOGUE, DIRECTIONS, IndicatorSpec
+from .indicators import (
+    CATALOGUE,
+    DIRECTIONS,
+    RECIPE_SPEC_KEYS,
+    IndicatorSpec,
+    indicator_from_recipe,
+)
 
 __all__ = [
     "RecipeIndicator",
@@ -217,7 +226,8 @@ def _validate_recipe(recipe: Recipe) -> None:
 
 
 _RECIPE_KEYS = ("name", "description", "normalisation", "scope", "domains", "indicators")
-_INDICATOR_KEYS = ("weight", "transform", "domain", "direction", "divisor")
+# numerator, denominator, label, unit, description: an indicator defined in the recipe itself
+_INDICATOR_KEYS = ("weight", "transform", "domain", "direction", "divisor", *RECIPE_SPEC_KEYS)
 
 
 def _did_you_mean(word: str, options) -> str:
@@ -245,7 +255,7 @@ def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
     for key in ("name", "description", "normalisation", "scope"):
         if key in data and not isinstance(data[key], str):
             raise InclusionGeoError(
-                f"{source}: {key} = {data[key]!r} must be text, e.g. {key} = \"...\"."
+                f'{source}: {key} = {data[key]!r} must be text, e.g. {key} = "...".'
             )
     raw = data.get("indicators")
     if not isinstance(raw, Mapping) or not raw:
@@ -253,7 +263,7 @@ def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
             f"{source}: indicators = {raw!r}: needs an [indicators.<name>] table for each "
             "indicator, e.g. [indicators.pct_aged_75_plus] weight = 2."
         )
-    items = []
+    items, specs = [], {}
     for name, opts in raw.items():
         if not isinstance(opts, Mapping):
             raise InclusionGeoError(
@@ -266,6 +276,9 @@ def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
                 f"{source}: [indicators.{name}] has unknown key(s) {bad}"
                 f"{_did_you_mean(bad[0], _INDICATOR_KEYS)}; allowed: {', '.join(_INDICATOR_KEYS)}."
             )
+        if any(k in opts for k in RECIPE_SPEC_KEYS):
+            specs[name] = indicator_from_recipe(name, opts, source=source)
+            opts = {k: v for k, v in opts.items() if k not in RECIPE_SPEC_KEYS}
         for key, value in opts.items():
             number = key in ("weight", "divisor")
             if number and not _is_number(value):
@@ -276,7 +289,7 @@ def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
             if not number and not isinstance(value, str):
                 raise InclusionGeoError(
                     f"{source}: [indicators.{name}] {key} = {value!r} must be text, e.g. "
-                    f"{key} = \"...\"."
+                    f'{key} = "...".'
                 )
         items.append(RecipeIndicator(name=name, **opts))
     domains = data.get("domains", {})
@@ -299,6 +312,7 @@ def recipe_from_dict(data: Mapping, *, source: str = "recipe") -> Recipe:
             domain_weights={k: float(v) for k, v in domains.items()},
             normalisation=data.get("normalisation", "minmax"),
             scope=data.get("scope", "local"),
+            specs=specs,
         )
     except InclusionGeoError as exc:
         if source in str(exc):

@@ -338,7 +338,8 @@ def plan_sites(
     if ward_of is not None:
         areas["ward"] = ward_of
     gap = 0.0 if optimal else _gap(bound, covered)
-    greedy_gap = (covered - greedy_covered) / covered if covered > 0 else 0.0
+    # floating-point noise can put greedy a hair above the optimum: never a negative gap
+    greedy_gap = max(0.0, (covered - greedy_covered) / covered) if covered > 0 else 0.0
     share = covered / total if total > 0 else float("nan")
     if optimal:
         status = f"optimal (proven, {seconds:.2f} s)"
@@ -358,7 +359,7 @@ def plan_sites(
         )
     status += (
         f": {len(sites)} new site(s) and {len(existing)} existing place(s) cover "
-        f"{covered:,.1f} of {total:,.1f} ({share:.1%}); greedy covers {greedy_covered:,.1f} "
+        f"{covered:,.0f} of {total:,.0f} ({share:.1%}); greedy covers {greedy_covered:,.0f} "
         f"({greedy_gap:.2%} less)"
         + ("" if greedy_ok else f", and does not meet min_share={min_share:g} in every ward")
         + "."
@@ -785,7 +786,7 @@ def popup_rota(
     bound = value if optimal else min(_dual_bound(res), 2.0 * float(d.sum()),
                                       greedy_value / (1 - np.exp(-1)))  # fmt: skip
     gap = 0.0 if optimal else _gap(bound, value)
-    greedy_gap = (value - greedy_value) / value if value > 0 else 0.0
+    greedy_gap = max(0.0, (value - greedy_value) / value) if value > 0 else 0.0
     names = _names(candidates)
     in_reach = np.asarray(reach.T.astype(float) @ d).ravel()
     table = pd.DataFrame(
@@ -800,8 +801,8 @@ def popup_rota(
         else f"time limit of {time_limit:g} s reached: within {gap:.2%} of the best possible"
         + (" (the greedy rota)" if used_greedy else "")
     ) + (
-        f": {len(table)} session(s) reach {reached:,.1f} of {float(d.sum()):,.1f}, value "
-        f"{value:,.1f}; greedy {greedy_value:,.1f} ({greedy_gap:.2%} less)"
+        f": {len(table)} session(s) reach {reached:,.0f} of {float(d.sum()):,.0f}, value "
+        f"{value:,.0f}; greedy {greedy_value:,.0f} ({greedy_gap:.2%} less)"
         + (f"; open days assumed for {len(assumed)} site(s) with unknown hours" if assumed else "")
         + "."
     )  # fmt: skip

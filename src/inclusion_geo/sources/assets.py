@@ -154,7 +154,11 @@ def read_osm_layers(paths: Iterable[str | Path] | str | Path) -> gpd.GeoDataFram
             osm_id = (tags.get("osm_id") or tags.get("osm_way_id") or "").removesuffix(".0")
             # ogr2ogr: points carry osm_id (nodes), closed ways osm_way_id, and multipolygon
             # relations osm_id on a polygon
-            kind = "way" if "osm_id" not in tags else ("node" if geom.geom_type == "Point" else "relation")
+            kind = (
+                "way"
+                if "osm_id" not in tags
+                else ("node" if geom.geom_type == "Point" else "relation")
+            )
             rows.append(_osm_row(tags, category, sub, f"osm/{kind}/{osm_id}", geom))
     if skipped:
         warnings.warn(

@@ -11,6 +11,7 @@ own: a row with a blank (or new) ``id``, a ``name``, a ``category``, a ``tier`` 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -29,9 +30,10 @@ __all__ = ["REGISTER_FILE_COLUMNS", "write_register", "read_register"]
 REGISTER_FILE_COLUMNS = [
     "id", "name", "tier", "tier_reason", "include", "exclusion_reason", "category", "subcategory",
     "opening_hours", "hours_per_week", "open_evenings", "open_weekends", "capacity",
-    "capacity_source", "source", "last_checked", "operator", "postcode", "lat", "lon", "easting",
-    "northing",
+    "capacity_source", "helps_with", "source", "last_checked", "operator", "postcode", "lat",
+    "lon", "easting", "northing",
 ]  # fmt: skip
+_FOCUS_WORDS = {"skills", "data_and_device_poverty", "barriers_to_services", "confidence"}
 REQUIRED = ("id", "name", "tier", "include", "category")
 _SUFFIXES = (".xlsx", ".csv")
 _YES = {"yes", "true", "1", "y", "1.0"}
@@ -136,24 +138,45 @@ def write_register(
 
 
 def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
     # characters a workbook cannot hold (NUL and other controls) would stop the writer
     table = table.map(lambda v: xlsx_text(v) if isinstance(v, str) else v)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="register", index=False)
-        sheet = writer.sheets["register"]
-        bold = Font(bold=True)
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # openpyxl makes "=..." a formula on assignment
-        for i, col in enumerate(table.columns, start=1):
-            sheet.cell(row=1, column=i).font = bold
-            sheet.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(col, 12)
-        sheet.freeze_panes = "B2"
-        sheet.auto_filter.ref = sheet.dimensions
+        format_sheet(writer.sheets["register"], list(table.columns), widths=_WIDTHS)
+
+
+def format_sheet(
+    sheet,
+    columns: list[str],
+    *,
+    widths: dict[str, float] | None = None,
+    number_formats: dict[str, str] | None = None,
+    freeze: str = "B2",
+    default_width: float = 12,
+) -> None:
+    """Style a sheet whose row 1 is the header of ``columns``: bold, frozen at ``freeze``,
+    with filters, column ``widths`` and ``number_formats`` by column name; every text cell
+    is stored as text (``data_type`` "s"), never a formula. Shared by every workbook the
+    package writes (the register, and :mod:`inclusion_geo.report`'s)."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # openpyxl makes "=..." a formula on assignment
+    bold = Font(bold=True)
+    widths, number_formats = widths or {}, number_formats or {}
+    for i, col in enumerate(columns, start=1):
+        sheet.cell(row=1, column=i).font = bold
+        letter = get_column_letter(i)
+        sheet.column_dimensions[letter].width = widths.get(col, default_width)
+        fmt = number_formats.get(col)
+        if fmt:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = fmt
+    sheet.freeze_panes = freeze
+    sheet.auto_filter.ref = sheet.dimensions
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -260,6 +283,21 @@ def read_register(
         fail(~_blank(raw["capacity"]) & capacity.isna(), "capacity", "a capacity that is not a number", "Give the number of people who can be helped at once.")  # fmt: skip
         fail(capacity < 0, "capacity", "a negative capacity", "Give 0 or more people helped at once.")  # fmt: skip
         out["capacity"] = capacity.astype(float)
+    if "helps_with" in out:
+        words = out["helps_with"].map(
+            lambda v: (
+                set()
+                if v is None or (not isinstance(v, str) and pd.isna(v))
+                else {w.strip().lower().replace(" ", "_") for w in re.split(r"[;,]", str(v))}
+                - {"", "none"}
+            )
+        )
+        fail(
+            words.map(lambda w: bool(w - _FOCUS_WORDS)), "helps_with",
+            "a focus area that is not one of " + ", ".join(sorted(_FOCUS_WORDS)),
+            "List the focus areas the place helps with, separated by ';', or none (leave it "
+            "blank for the default of its category).",
+        )  # fmt: skip
     geometry = _locations(raw, out, rows, postcodes, fail, what)
     if "opening_hours" in out:
         hours = opening_hours_table(out["opening_hours"])
