@@ -50,7 +50,7 @@ def main() -> None:
             print("the whole command line, every output written (fresh processes):")
             env = os.environ | {"PYTHONWARNINGS": "ignore"}
             start_up(env)
-            cli_runs(Path(tmp), env)
+            cli_runs(Path(tmp), env, leeds="--demo" not in sys.argv)
 
 
 if __name__ == "__main__":

@@ -400,8 +400,13 @@ def test_focus_scores_by_hand_and_recipe_domains():
     assert f.loc["A", "leading_focus"] == "skills"
     assert f.loc["B"].isna().all()  # a missing contribution: no focus, not a guess
     assert focus_of("pct_aged_75_plus", focus_areas={"pct_aged_75_plus": "skills"}) == "skills"
-    with pytest.raises(InclusionGeoError, match=r"'my_indicator' has no focus area"):
-        focus_of("my_indicator", default_recipe())
+    # an indicator of a recipe's own domain has no focus area of the plan: "other", and the
+    # focus scores still add up to the index (before: an error late in every run)
+    assert focus_of("my_indicator", default_recipe()) == "other"
+    own = contrib[["pct_aged_75_plus"]].assign(my_indicator=[2.0, 0.5])
+    g = focus_scores(own)  # my_indicator: in no focus area of the plan, nor a known domain
+    assert g.loc["A", "focus_other"] == 2.0 and g.loc["A", "leading_focus"] == "other"
+    assert g.drop(columns="leading_focus").sum(axis=1).tolist() == [3.0, 0.5]
     with pytest.raises(InclusionGeoError, match="not one of"):
         focus_of("pct_disabled", focus_areas={"pct_disabled": "language"})
 

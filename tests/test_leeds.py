@@ -192,7 +192,7 @@ def test_need_leads_the_leeds_priorities(leeds):
     needy_wards = w.index[w["pct_pop_top_decile"] >= 20]
     assert len(needy_wards) >= 4 and w.loc[needy_wards, "n_priority_areas"].ge(1).all()
     priority = a[a["priority_band"] <= 2]
-    assert set(priority["action"]) <= {"gap", "opportunity", "stretched"}
+    assert set(priority["action"]) <= {"gap", "opportunity", "opportunity_venue", "stretched"}
     near = priority[priority["action"] == "opportunity"]
     assert near["work_through"].str.len().gt(0).all()
     # coverage is reported plainly and by capacity, the second never above the first

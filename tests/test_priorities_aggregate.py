@@ -134,7 +134,7 @@ def test_actions_gap_opportunity_stretched_unknown():
     # median supply of areas with tier-1 support within 1,600 m: median(10, 40, 30) = 30;
     # stretched below 15: only the first (10 hours a week per 1,000 at risk)
     assert out["action"].tolist() == [
-        "stretched", "opportunity", "opportunity", "opportunity", "gap", "unknown",
+        "stretched", "opportunity", "opportunity", "opportunity_venue", "gap", "unknown",
     ]  # fmt: skip
     assert out["priority_band"].eq(1).all()  # a building 90 m away changes nothing
     assert out["priority_rank"].tolist() == [1, 2, 3, 4, 5, 6]

@@ -213,3 +213,16 @@ def test_scoring_groups_in_one_pass_equals_scoring_each_group(method, demo):
         pd.testing.assert_frame_equal(together[groups == ward], alone, check_exact=False, atol=1e-9)
     with pytest.raises(DataQualityError, match="at least two areas"):
         score(ind.iloc[:3], recipe, groups=pd.Series(["a", "a", "b"], index=ind.index[:3]))
+
+
+def test_recipe_names_must_be_plain_because_they_become_column_names(tmp_path):
+    """An indicator or domain name is a column name in every table (CSV headers too): a
+    formula or markup there would reach a spreadsheet, so only plain names load."""
+    base = '[indicators."=1+2"]\nweight = 1\nnumerator = "residents"\ndomain = "skills"\n'
+    path = tmp_path / "r.toml"
+    path.write_text('name = "x"\n' + base)
+    with pytest.raises(InclusionGeoError, match="not plain names"):
+        load_recipe(path)
+    path.write_text('name = "x"\n[indicators.pct_aged_65_plus]\nweight = 1\ndomain = "<b>d</b>"\n')
+    with pytest.raises(InclusionGeoError, match="not plain names"):
+        load_recipe(path)

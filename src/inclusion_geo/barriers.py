@@ -23,7 +23,10 @@ import pandas as pd
 from ._errors import InclusionGeoError
 from .scoring import Recipe, default_recipe
 
-__all__ = ["FOCUS", "FOCUS_AREAS", "DOMAIN_FOCUS", "focus_of", "focus_scores"]
+__all__ = ["FOCUS", "FOCUS_AREAS", "DOMAIN_FOCUS", "OTHER", "focus_of", "focus_scores"]
+
+#: The focus "area" of indicators of a recipe's own domains, which the plan does not name.
+OTHER = "other"
 
 #: The four focus areas, in the plan's order, with the plan's wording.
 FOCUS: dict[str, str] = {
@@ -85,18 +88,16 @@ def focus_of(
     indicator: str, recipe: Recipe | None = None, *, focus_areas: Mapping[str, str] | None = None
 ) -> str:
     """The focus area of one indicator: ``focus_areas``, then :data:`FOCUS_AREAS`, then its
-    recipe domain through :data:`DOMAIN_FOCUS`."""
+    recipe domain through :data:`DOMAIN_FOCUS`; ``"other"`` (:data:`OTHER`) for an indicator
+    of a domain a recipe defines itself, which none of the plan's focus areas names."""
     mapping = {**FOCUS_AREAS, **(focus_areas or {})}
     focus = mapping.get(indicator)
     if focus is None and recipe is not None:
         item = next((i for i in recipe.indicators if i.name == indicator), None)
         if item is not None:
             focus = DOMAIN_FOCUS.get(recipe.domain_of(item))
-    if focus is None:
-        raise InclusionGeoError(
-            f"Indicator {indicator!r} has no focus area (and its domain is not one of "
-            f"{sorted(DOMAIN_FOCUS)}). Pass focus_areas={{{indicator!r}: one of {list(FOCUS)}}}."
-        )
+    if focus is None:  # a recipe's own domain (e.g. "transport"): no focus area of the plan
+        return OTHER
     if focus not in FOCUS:
         raise InclusionGeoError(
             f"focus area {focus!r} for indicator {indicator!r} is not one of {list(FOCUS)}."
@@ -143,6 +144,7 @@ def focus_scores(
     recipe = recipe or default_recipe()
     focus = {c: focus_of(str(c), recipe, focus_areas=focus_areas) for c in contributions.columns}
     data = contributions.astype(float)
+    areas = [*FOCUS, *([OTHER] if OTHER in focus.values() else [])]
     out = pd.DataFrame(
         {
             f"focus_{area}": data[[c for c, f in focus.items() if f == area]].sum(
@@ -150,13 +152,13 @@ def focus_scores(
             )
             if any(f == area for f in focus.values())
             else pd.Series(0.0, index=data.index)
-            for area in FOCUS
+            for area in areas
         },
         index=data.index,
     )
     gaps = data.isna().any(axis=1)
     out.loc[gaps] = np.nan
     scores = out.to_numpy()
-    leading = np.array(list(FOCUS), dtype=object)[np.argmax(np.nan_to_num(scores, nan=-1), axis=1)]
+    leading = np.array(areas, dtype=object)[np.argmax(np.nan_to_num(scores, nan=-1), axis=1)]
     out["leading_focus"] = pd.Series(leading, index=data.index).where(~gaps)
     return out

@@ -145,9 +145,10 @@ def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
         inputs.counts.dropna(subset=_needed(recipe)),
         [recipe.spec(i.name) for i in recipe.indicators],
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
         national = score(indicators, recipe)
+    _pass_on(caught, "national scope")
     timings["national scoring"] = time.perf_counter() - t
     # national hotspots: clusters of risk that cross authority borders
     t = time.perf_counter()
@@ -261,8 +262,8 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> tuple[d
                 "authorities of [sources.area_lookup]."
             )
         options["assets_cover"] = [c for c in options["assets_cover"] if c in codes]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # said once for the run, below
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
         try:
             if weights is not None and (weights.ids.get_indexer(areas.index) < 0).any():
                 weights = None  # the national weights miss areas scored nowhere: build afresh
@@ -274,6 +275,9 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> tuple[d
         except (InclusionGeoError, ValueError) as exc:
             log.warning("one pass over all authorities failed (%s); running each alone", exc)
             results, stages = _each_alone(inputs, areas, codes, names, failed, options)
+    # data-quality warnings of the pass reach the user, once each; access not measured is
+    # said once for the run, below
+    _pass_on(caught, "authorities' own scope", skip="no place of digital support")
     uncovered = [
         names.get(code, code)
         for code, result in results.items()
@@ -283,6 +287,20 @@ def _compute(cfg, inputs, codes, names, recipe, failed, weights=None) -> tuple[d
         where = f"{len(uncovered)} of {len(results)} authorities (e.g. {', '.join(uncovered[:3])})"
         warn_unmeasured(where, options["suitable"], stacklevel=3)
     return results, stages
+
+
+def _pass_on(caught: list, where: str, *, skip: str | None = None) -> None:
+    """Warn again, once per distinct message, what a step of the run warned about (the step
+    ran with its warnings recorded, so that repeats across authorities are said once)."""
+    seen = set()
+    for w in caught:
+        message = str(w.message)
+        if not issubclass(w.category, UserWarning) or message in seen:
+            continue
+        if skip and skip in message:
+            continue
+        seen.add(message)
+        warnings.warn(f"{message} ({where})", UserWarning, stacklevel=3)
 
 
 def _each_alone(inputs, areas, codes, names, failed, options) -> tuple[dict, dict]:

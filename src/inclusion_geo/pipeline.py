@@ -587,7 +587,9 @@ def with_plans(
             "hours_cut needs close = the places whose hours are cut ([scenario] close)."
         )
     if popup_sessions:
-        plans["popup_rota"] = result.popup_rota(popup_sessions, demand=demand)
+        plans["popup_rota"] = result.popup_rota(
+            popup_sessions, demand=demand, time_limit=time_limit
+        )
     return replace(result, plans=plans)
 
 

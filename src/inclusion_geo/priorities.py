@@ -240,12 +240,12 @@ def priority_areas(
         stretched_share=stretched_share,
         groups=None if by is None else out[by],
     )
+    # only a venue that could host within reach: an opportunity of its own kind, never
+    # counted as "work through nearby support"
     venue_only = action.eq("opportunity") & ~(support <= long_m)
+    action = action.where(~venue_only, "opportunity_venue")
     out["action"] = action.where(out["priority_band"] <= 3, "none")
     out["action_label"] = out["action"].map(ACTION_LABELS)
-    out.loc[venue_only & out["action"].eq("opportunity"), "action_label"] = ACTION_LABELS[
-        "opportunity_venue"
-    ]
     out["priority_label"] = [
         _label(band, level, act)
         for band, level, act in zip(

@@ -288,7 +288,10 @@ def _headcount_lines(result: StageTwoResult) -> list[str]:
     lines += [
         "",
         "_These are modelled estimates, not counts: published national rates by age (ONS, "
-        "Lloyds) applied to each area's adults in the Census; see docs/methodology.md._",
+        "Lloyds) applied to each area's adults in the Census. The ranges come from the rounding "
+        "of the published rates and their spread across editions (2018-2020), not from a "
+        "survey's confidence interval, and some band rates are second-hand reports of the "
+        "published figures (inclusion\\_geo/data/rates.md); see docs/methodology.md._",
         "",
     ]
     return lines
@@ -306,7 +309,11 @@ def _plan_lines(result: StageTwoResult) -> list[str]:
         lines.append(f"- {md_text(_closure_sentence(result, closure))} (closure.csv)")
     rota = result.plans.get("popup_rota")
     if rota is not None:
-        lines.append(f"- Pop-up rota (popup\\_rota.csv): {md_text(rota.status)}")
+        lines.append(
+            f"- Pop-up rota (popup\\_rota.csv), for places digital support does not reach: "
+            f"{md_text(rota.status)} (value: an area reached on a second day counts half again, "
+            "a third a quarter, and so on.)"
+        )
     return lines
 
 
@@ -850,6 +857,8 @@ def _plan_tables(result: StageTwoResult) -> dict[str, pd.DataFrame]:
     if (closure := result.plans.get("closure")) is not None:
         wards = closure.wards.rename_axis("ward_code").reset_index()
         wards.insert(1, "ward", wards["ward_code"].map(lambda c: names.get(c, c)))
+        people = [c for c in wards.columns if c.startswith("residents")]
+        wards[people] = wards[people].round().astype("int64")  # whole residents
         out["closure"] = wards
     if (rota := result.plans.get("popup_rota")) is not None:
         out["popup_rota"] = rota.sessions
@@ -869,8 +878,9 @@ def write_plans(result: StageTwoResult, folder: Path) -> list[Path]:
     if plan is not None:
         path = folder / "site_plan.csv"
         write_csv_with_notes(
-            plan.sites, path, [f"Site plan for {result.place}: {plan.status}", estimate]
-        )
+            _plan_tables(result)["site_plan"], path,
+            [f"Site plan for {result.place}: {plan.status}", estimate],
+        )  # fmt: skip
         written.append(path)
     closure = result.plans.get("closure")
     if closure is not None:

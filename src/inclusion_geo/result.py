@@ -274,20 +274,31 @@ class StageTwoResult:
             circuity=self.settings.circuity,
         )
 
-    def popup_rota(self, k: int = 5, *, demand: str | pd.Series = "offline", candidates=None):
+    def popup_rota(
+        self,
+        k: int = 5,
+        *,
+        demand: str | pd.Series = "offline",
+        candidates=None,
+        time_limit: float = 10.0,
+    ):
         """A weekly pop-up rota: ``k`` sessions across candidate venues (default: the
         register's tier-2 venues) and days, using their opening hours, reaching the most
-        ``demand`` (:func:`inclusion_geo.siting.popup_rota`)."""
+        ``demand`` (:func:`inclusion_geo.siting.popup_rota`). Demand already within reach of
+        digital support (tier 1) does not count: pop-ups are for the places support does not
+        reach."""
         from .siting import popup_rota
 
         sites = self.assets[self.assets["tier"] == 2] if candidates is None else candidates
+        reached = self.areas["dist_tier1_m"] <= self.settings.catchments_m[1]
         return popup_rota(
-            self._demand(demand),
+            self._demand(demand).where(~reached, 0.0),
             self.settings.centroids,
             sites,
             k=k,
             catchment_m=self.settings.catchments_m[1],
             circuity=self.settings.circuity,
+            time_limit=time_limit,
         )
 
     def headcounts(self) -> pd.DataFrame:

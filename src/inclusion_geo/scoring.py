@@ -29,6 +29,7 @@ Every step is arithmetic a council analyst can redo in a spreadsheet:
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -166,6 +167,9 @@ class Recipe:
         )
 
 
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+
+
 def _validate_recipe(recipe: Recipe) -> None:
     where = f"recipe {recipe.name!r}"
     if not recipe.indicators:
@@ -177,6 +181,14 @@ def _validate_recipe(recipe: Recipe) -> None:
     if recipe.scope not in SCOPES:
         raise InclusionGeoError(f"{where}: scope {recipe.scope!r} is not one of {SCOPES}.")
     names = [i.name for i in recipe.indicators]
+    # names become column names in every table (CSV headers included): plain identifiers only
+    odd = [n for n in names if not _IDENTIFIER.fullmatch(str(n))]
+    if odd:
+        raise InclusionGeoError(
+            f"{where}: indicator name(s) {odd[:3]} are not plain names; use lower-case "
+            "letters, digits and _ starting with a letter (e.g. pct_no_car), and put the words "
+            "a reader sees in label = ..."
+        )
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise InclusionGeoError(f"{where} lists {dupes} more than once; list each indicator once.")
@@ -206,6 +218,12 @@ def _validate_recipe(recipe: Recipe) -> None:
                 "zero or positive numbers (remove an indicator rather than weighting it negatively)."
             )
     domains = recipe.domains
+    odd = [d for d in domains if not _IDENTIFIER.fullmatch(str(d))]
+    if odd:
+        raise InclusionGeoError(
+            f"{where}: domain name(s) {odd[:3]} are not plain names; use lower-case letters, "
+            "digits and _ starting with a letter (they become domain_<name> columns)."
+        )
     for d in domains:
         if sum(i.weight for i in recipe.indicators if recipe.domain_of(i) == d) <= 0:
             raise InclusionGeoError(
