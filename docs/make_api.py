@@ -34,6 +34,7 @@ MODULES = [
     "inclusion_geo.runner",
     "inclusion_geo.national",
     "inclusion_geo.figures",
+    "inclusion_geo.tables",
     "inclusion_geo.report",
     "inclusion_geo.mapping",
 ]

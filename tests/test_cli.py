@@ -74,12 +74,12 @@ def test_refuses_a_file_and_an_unwritable_place(tmp_path, capsys):
 
 
 def test_nothing_half_written_on_failure(tmp_path, monkeypatch):
-    import inclusion_geo.report as report
+    import inclusion_geo.tables as tables
 
     def boom(*a, **k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report, "_write_xlsx", boom)
+    monkeypatch.setattr(tables, "_write_xlsx", boom)
     assert main(["run", "--out", str(tmp_path / "out"), "--permutations", "0"]) == 1
     assert list(tmp_path.iterdir()) == []
 

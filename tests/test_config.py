@@ -520,3 +520,11 @@ def test_run_config_refuses_a_run_over_several_authorities(tmp_path):
     path.write_text('[area]\ncode = ["E08000035", "E08000032"]\n')
     with pytest.raises(InclusionGeoError, match="run_national"):
         run_config(path)
+
+
+def test_workers_in_a_single_authority_run_is_said_not_ignored(tmp_path, captured, capsys):
+    """[output] workers (or --workers) only matters for runs over several authorities: a
+    single run says so rather than ignore it."""
+    config = write(tmp_path, AREA + "[output]\nworkers = 2\n")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
+    assert "warning: workers = 2" in capsys.readouterr().err

@@ -20,7 +20,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from inclusion_geo import figures, national, report, run_demo
+from inclusion_geo import figures, national, report, run_demo, tables
 from inclusion_geo._safe import clean_text, csv_text_cells, file_stem, html_text, md_text
 
 from .hostile import HOSTILE, MATHS, PRINTABLE, assert_not_evaluated, hostile_names
@@ -181,7 +181,7 @@ def _text_frame() -> pd.DataFrame:
 def test_xlsx_stores_every_string_as_text_and_survives_control_characters(tmp_path):
     frame = _text_frame()
     path = tmp_path / "t.xlsx"
-    report._write_xlsx(
+    tables._write_xlsx(
         frame, path, ['=HYPERLINK("x","y") title', "note\x00two"], wards=frame, assets=frame,
         dictionary=pd.DataFrame({"column": frame["name"], "meaning": frame["name"]}),
     )  # fmt: skip

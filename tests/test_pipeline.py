@@ -205,7 +205,7 @@ def test_plans_on_the_demo(demo_result):
     assert len(result.plans["popup_rota"].sessions) == 2
     # every column of the plan tables is in the column dictionary (columns.csv)
     from inclusion_geo._columns import undocumented
-    from inclusion_geo.report import _plan_tables
+    from inclusion_geo.tables import _plan_tables
 
     tables = {name: list(frame.columns) for name, frame in _plan_tables(result).items()}
     assert set(tables) == {"site_plan", "closure", "popup_rota"}

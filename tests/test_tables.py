@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from inclusion_geo import report
+from inclusion_geo import tables as tables_module
 from inclusion_geo._columns import column_dictionary, describe, number_format, undocumented
 
 from .hostile import HOSTILE, HTML_SCRIPT, HTML_TAG, hostile_names
@@ -41,8 +42,8 @@ def _tables_of(result) -> dict[str, list[str]]:
     return {
         "priority_areas": list(report.priority_table(result).columns),
         "wards": list(report.ward_table(result).columns),
-        "assets": list(report._assets_table(result).columns),
-        "register": report._register_columns(result),
+        "assets": list(tables_module._assets_table(result).columns),
+        "register": tables_module._register_columns(result),
     }
 
 
@@ -239,10 +240,10 @@ def test_recipe_label_says_partial_when_indicators_were_dropped(demo_result, par
     assert report.recipe_label(partial) == (
         "inclusion_geo default (Census 2021) (partial: 8 of 11 indicators)"
     )
-    notes = report._header_lines(partial)
+    notes = tables_module._header_lines(partial)
     assert notes[1].startswith("Recipe: inclusion_geo default (Census 2021) (partial: 8 of 11")
     assert any(n.startswith("Scored without: Living alone, 66+ (pct_one_person_66_plus)") for n in notes)  # fmt: skip
-    assert not any("Scored without" in n for n in report._header_lines(demo_result))
+    assert not any("Scored without" in n for n in tables_module._header_lines(demo_result))
 
 
 def test_csv_header_lists_dropped_indicators(partial, tmp_path):

@@ -220,12 +220,27 @@ def _run(args: argparse.Namespace) -> int:
                 cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
                 if cfg.many:
                     return _run_many(cfg, args.out, caught, start, progress)
+                if cfg.workers:  # a setting is never ignored silently
+                    warnings.warn(
+                        f"workers = {cfg.workers} ([output] workers or --workers) applies to runs "
+                        "over several authorities, whose pages are written in parallel; this "
+                        "run writes one set of outputs, in this process.",
+                        UserWarning,
+                        stacklevel=1,
+                    )
                 with progress.stage("loading inputs"):
                     inputs = load_inputs(cfg)
                 with progress.stage("scoring"):
                     result = run_config(cfg, inputs=inputs)
                 tiles = cfg.tiles
             else:
+                if args.workers:
+                    warnings.warn(
+                        f"--workers {args.workers} applies to runs over several authorities; "
+                        "the demo writes one set of outputs, in this process.",
+                        UserWarning,
+                        stacklevel=1,
+                    )
                 perms = DEFAULT_PERMUTATIONS if args.permutations is None else args.permutations
                 seed = DEFAULT_SEED if args.seed is None else args.seed
                 with progress.stage("scoring the demo borough"):
@@ -239,6 +254,8 @@ def _run(args: argparse.Namespace) -> int:
                 paths = write_outputs(result, args.out, tiles=tiles)
     except (InclusionGeoError, OSError) as exc:
         progress.close()
+        for w in caught:  # what was noticed before the error helps to read it
+            print(f"inclusion-geo: warning: {w.message}", file=sys.stderr)
         print(f"inclusion-geo: error: {exc}", file=sys.stderr)
         return 1
     progress.close()

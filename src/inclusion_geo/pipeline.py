@@ -19,6 +19,7 @@ import pandas as pd
 from . import assets as _assets
 from . import hotspots as _hotspots
 from . import priorities as _priorities
+from ._defaults import DEFAULT_CATCHMENTS_M, DEFAULT_PERMUTATIONS
 from ._errors import InclusionGeoError
 from ._timing import StageTimer
 from ._validate import (
@@ -72,9 +73,9 @@ def run_stage_two(
     place: str = "the study area",
     label: str = "",
     suitable: Sequence[str] | None = DEFAULT_SUITABLE,
-    catchments_m: tuple[float, float] = (800.0, 1600.0),
+    catchments_m: tuple[float, float] = DEFAULT_CATCHMENTS_M,
     circuity: float = 1.0,
-    permutations: int = 999,
+    permutations: int = DEFAULT_PERMUTATIONS,
     seed: int = 0,
     sources: Mapping[str, str] | None = None,
     assets_outside: str = "keep",
@@ -170,7 +171,7 @@ def run_stage_two_by(
 
 def _run(
     areas, counts, assets, *, centroids=None, ward_boundaries=None, recipe=None,
-    place="the study area", label="", suitable=DEFAULT_SUITABLE, catchments_m=(800.0, 1600.0),
+    place="the study area", label="", suitable=DEFAULT_SUITABLE, catchments_m=DEFAULT_CATCHMENTS_M,
     circuity=1.0, permutations=999, seed=0, sources=None, assets_outside="keep", by=None,
     places=None, weights=None, assets_cover="auto",
 ) -> dict:  # fmt: skip

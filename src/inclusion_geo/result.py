@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import hotspots as _hotspots
+from ._defaults import DEFAULT_CATCHMENTS_M, DEFAULT_PERMUTATIONS
 from ._errors import InclusionGeoError
 from .scoring import Recipe
 
@@ -47,9 +48,9 @@ class RunSettings:
     """
 
     suitable: tuple[str, ...] = ()
-    catchments_m: tuple[float, float] = (800.0, 1600.0)
+    catchments_m: tuple[float, float] = DEFAULT_CATCHMENTS_M
     circuity: float = 1.0
-    permutations: int = 999
+    permutations: int = DEFAULT_PERMUTATIONS
     seed: int = 0
     centroids: gpd.GeoSeries | None = None
     dropped_indicators: tuple[str, ...] = ()
