@@ -481,6 +481,6 @@ def _write_index(
         lines += [
             "",
             f"Access to support was not measured in {len(unmeasured)} authorities ({named}{more}): "
-            "the asset list does not cover them, so their priorities rest on risk alone.",
+            "the asset list does not cover them, so the action for their areas of need is unknown (priorities rest on need, as everywhere).",
         ]
     (folder / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -117,7 +117,8 @@ def run_stage_two(
         ``"auto"`` (default) where at least one suitable asset lies inside the study area (in
         :func:`run_stage_two_by`, inside each group), ``"all"``, or the group codes it covers.
         Elsewhere access is not measured: distances are left empty, access is ``unknown``
-        and priorities rest on risk alone, with a warning.
+        and the action for areas of need is ``unknown`` (their band rests on need, as
+        everywhere), with a warning.
 
     Returns
     -------

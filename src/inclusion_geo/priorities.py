@@ -32,8 +32,9 @@ per 1,000 residents at risk, :func:`inclusion_geo.assets.support_hours`):
   ``A`` of the areas of the study area (of the group, with ``by``) that have tier-1 support
   within reach and ``A`` above 0: add capacity. (``A_i`` is 0 with support in reach only when
   no one counted at risk lives around those places: their hours are free, an opportunity.)
-* ``opportunity``: tier-1 support within reach (work through it), or only a tier-2 venue within
-  reach (it could host sessions).
+* ``opportunity``: tier-1 support within reach (work through it);
+* ``opportunity_venue``: no tier-1 support, but a tier-2 venue within reach (it could host
+  sessions).
 """
 
 from __future__ import annotations
