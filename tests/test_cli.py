@@ -42,6 +42,12 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert len(pages) == 20 and (out / "wards" / "README.md").exists()
     page = pages[0].read_text()
     assert "## Priority areas" in page and "_domains.png" in page and "synthetic demo data" in page
+    # every output that carries a headcount says it is a modelled estimate (issue [3/6])
+    assert "adults here are likely offline" in page and "modelled estimates, not counts" in page
+    assert any("modelled estimates, not counts" in n for n in notes)
+    assert "modelled estimates, not counts" in (out / "summary.md").read_text()
+    for plan in ["site_plan.csv", "closure.csv", "popup_rota.csv"]:
+        assert "modelled estimates, not counts" in (out / plan).read_text().splitlines()[1]
     assert (out / "wards" / pages[0].name.replace(".md", "_map.png")).exists()
 
 

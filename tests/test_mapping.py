@@ -360,3 +360,8 @@ def test_importing_mapping_compiles_nothing():
     code = "import sys, inclusion_geo.mapping; print('mapclassify' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_panel_gives_adults_likely_offline_as_an_estimate(demo_result):
+    html = demo_result.map().get_root().render()
+    assert "Adults likely offline" in html and "a modelled estimate" in html

@@ -266,6 +266,7 @@ DEFAULT_AREA_PANEL = {
     "ward_name": "Ward",
     "population": "Population",
     "residents_at_risk": "Residents at risk",
+    "offline_text": "Adults likely offline",
     "risk_index": "Risk index (0-10)",
     "risk_rank": "Rank (1 = most at risk)",
     "risk_decile": "Decile (1 = most at risk)",

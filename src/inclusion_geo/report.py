@@ -334,6 +334,16 @@ def build_map(result: StageTwoResult, *, tiles: str = "none", scheme: str = "qua
             UserWarning,
             stacklevel=2,
         )
+    if "offline_adults" in a:  # the panel shows the estimate with its range, labelled
+        a = a.assign(
+            offline_text=[
+                f"about {p:,.0f} ({lo:,.0f} to {hi:,.0f}), a modelled estimate"
+                for p, lo, hi in zip(
+                    a["offline_adults"], a["offline_adults_low"], a["offline_adults_high"],
+                    strict=True,
+                )
+            ]
+        )  # fmt: skip
     subtitle = f"Recipe: {recipe_label(result)}. Hover an area for a summary, click it for details."
     m = mapping.new_map(
         a, tiles=tiles, title=result.title, subtitle=subtitle, caveats=_map_caveats(result)
@@ -501,6 +511,17 @@ def write_ward_profiles(result: StageTwoResult, folder: Path) -> list[Path]:
             f"{ward['pct_pop_top_decile']:.0f}% of residents live in top-decile areas; "
             f"{int(ward.get('n_hotspot_areas', 0))} hotspot and {int(ward.get('n_priority_areas', 0))} "
             f"priority areas.{hides}",
+            *(
+                [
+                    "",
+                    f"About {ward['offline_adults']:,.0f} ({ward['offline_adults_low']:,.0f} to "
+                    f"{ward['offline_adults_high']:,.0f}) adults here are likely offline, and "
+                    f"about {ward['no_basic_skills_adults']:,.0f} lack basic digital skills "
+                    "(modelled estimates, not counts: see the summary).",
+                ]
+                if "offline_adults" in ward and "no_basic_skills_adults" in ward
+                else []
+            ),
             "",
             f"![map of {md_text(name)}]({safe}_map.png) "
             f"![domains of {md_text(name)}]({safe}_domains.png)",

@@ -185,6 +185,11 @@ def _header_lines(result: StageTwoResult) -> list[str]:
     if dropped:
         lines.append(f"Scored without: {dropped} (no source provided their inputs)")
     lines += [f"Source - {k}: {v}" for k, v in result.sources.items()]
+    if "offline_adults" in result.areas:
+        lines.append(
+            "Columns offline_adults and no_basic_skills_adults (with _low and _high) are "
+            "modelled estimates, not counts: national rates by age applied to Census adults"
+        )
     return lines
 
 
