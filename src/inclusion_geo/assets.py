@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 
 from ._defaults import DEFAULT_CATCHMENTS_M
 from ._errors import DataQualityError, InclusionGeoError
-from ._places import tiered, work_through
+from ._places import _xy, tiered, work_through
 from ._validate import positive_number, require_columns, to_bng
 
 __all__ = [
@@ -148,11 +148,6 @@ def _near_any(points: gpd.GeoSeries, polygons, distance: float) -> np.ndarray:
     near = np.zeros(len(points), dtype=bool)
     near[hits[0]] = True
     return near
-
-
-def _xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
-    geom = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    return np.column_stack([geom.x.to_numpy(), geom.y.to_numpy()])
 
 
 def _categories(assets: gpd.GeoDataFrame, categories: Sequence[str] | None) -> list[str]:
