@@ -16,7 +16,7 @@ from scipy.spatial import cKDTree
 from ._errors import DataQualityError, InclusionGeoError
 from ._validate import positive_number, require_columns, to_bng
 
-__all__ = ["tiered", "work_through"]
+__all__ = ["tiered", "work_through", "distance_text"]
 
 
 def _xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> np.ndarray:
@@ -43,7 +43,8 @@ def tiered(assets: gpd.GeoDataFrame, *, what: str = "assets") -> gpd.GeoDataFram
     return out.assign(tier=tier.astype(np.int64))
 
 
-def _distance_text(d: float) -> str:
+def distance_text(d: float) -> str:
+    """A distance as people say it: ``"350 m"``, ``"1.6 km"``."""
     return f"{d / 1000:.1f} km" if d >= 1000 else f"{d:.0f} m"
 
 
@@ -105,6 +106,6 @@ def work_through(
             d = np.hypot(*(pts[hits] - origin[pos]).T) * circuity
             picks = [(parts[hits[o]], d[o]) for o in np.lexsort((d, tiers[hits]))[:k]]
             text.iloc[pos] = "; ".join(
-                f"{name} ({kind}, {_distance_text(dj)}{tail})" for (name, kind, tail), dj in picks
+                f"{name} ({kind}, {distance_text(dj)}{tail})" for (name, kind, tail), dj in picks
             )
     return text

@@ -14,6 +14,8 @@ import re
 
 import pandas as pd
 
+from ._text import _BREAKS, _DROP
+
 __all__ = [
     "clean_text",
     "md_text",
@@ -29,8 +31,9 @@ REPLACEMENT = "\ufffd"
 
 # line and tab characters become a space; other control characters and the bidirectional
 # controls (which reorder the text around them on screen) become U+FFFD
-_SPACE_RE = re.compile("[\t\n\v\f\r\x85\u2028\u2029]+")
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# the same characters the loaders clean (inclusion_geo._text), one definition of both
+_SPACE_RE = re.compile(rf"[{_BREAKS}]+")
+_CONTROL_RE = _DROP
 
 # Markdown (CommonMark/GFM) punctuation that can make markup anywhere in a line, plus "$" (maths
 # on GitHub and in Jupyter) and "&" (entities): each is written with a backslash, which every

@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 LABEL = "modelled estimate, not a count"
+#: the endings of the columns a headcount writes: ``<measure>_adults``, ``_low``, ``_high``
+HEADCOUNT_SUFFIXES = ("_adults", "_adults_low", "_adults_high")
 
 #: The model's age bands, as half-open intervals of age in years.
 BANDS: dict[str, tuple[float, float]] = {
@@ -548,7 +550,7 @@ def _tilt(out: pd.DataFrame, name: str, tilt: pd.Series, tilt_by: pd.Series | No
 
 def _headcount_columns(frame: pd.DataFrame) -> list[str]:
     cols = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-    if not any(c.endswith(("_adults", "_adults_low", "_adults_high")) for c in cols):
+    if not any(c.endswith(HEADCOUNT_SUFFIXES) for c in cols):
         raise MissingColumnsError(
             "per_area has no headcount columns (<measure>_adults, _low, _high); pass the frame "
             "estimate_offline returns."

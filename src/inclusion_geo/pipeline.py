@@ -21,6 +21,7 @@ from . import hotspots as _hotspots
 from . import priorities as _priorities
 from ._defaults import DEFAULT_CATCHMENTS_M, DEFAULT_PERMUTATIONS
 from ._errors import InclusionGeoError
+from ._places import distance_text
 from ._timing import StageTimer
 from ._validate import (
     require_columns,
@@ -41,7 +42,7 @@ from .geography import (
     check_no_overlaps,
     check_same_vintage,
 )
-from .headcounts import estimate_offline
+from .headcounts import HEADCOUNT_SUFFIXES, estimate_offline
 from .indicators import compute_indicators
 from .register import build_register
 from .result import RunSettings, StageTwoResult
@@ -226,7 +227,7 @@ def _run(
             ranked,
             by="ward_code",
             intensive_variables=rates,
-            extensive_variables=[c for c in heads.columns if c.endswith(_HEADCOUNT_SUFFIXES)],
+            extensive_variables=[c for c in heads.columns if c.endswith(HEADCOUNT_SUFFIXES)],
             names=areas.groupby("ward_code")["ward_name"].first(),
             within=by,
         )
@@ -484,9 +485,6 @@ def _unmeasured(access, supply, nearest_text, known, areas, by, names_of, suitab
     return access, supply, nearest_text
 
 
-_HEADCOUNT_SUFFIXES = ("_adults", "_adults_low", "_adults_high")
-
-
 def _headcounts(counts: pd.DataFrame) -> pd.DataFrame:
     """Adults likely offline and lacking basic digital skills per area, with their ranges
     (modelled estimates, :func:`inclusion_geo.headcounts.estimate_offline`); empty, with a
@@ -521,7 +519,7 @@ def _help_for_focus(table: pd.DataFrame, long_m: float) -> pd.Series:
         name = table.get(f"nearest_focus_{focus}", pd.Series("", index=table.index))
         reach = here & (dist <= long_m)
         out[reach] = [
-            f"{focus.replace('_', ' ')}: {n} ({_distance(d)})"
+            f"{focus.replace('_', ' ')}: {n} ({distance_text(d)})"
             for n, d in zip(name[reach], dist[reach], strict=True)
         ]
         far = here & ~(dist <= long_m) & dist.notna()
@@ -536,7 +534,8 @@ def _nearest_support(centroids: gpd.GeoSeries, support: gpd.GeoDataFrame, *, cir
         return pd.Series("no digital support in the asset register", index=centroids.index)
     nearest = _assets.nearest_assets(centroids, support, k=1, circuity=circuity)
     text = [
-        f"{n} ({_distance(d)})" for n, d in zip(nearest["name"], nearest["distance_m"], strict=True)
+        f"{n} ({distance_text(d)})"
+        for n, d in zip(nearest["name"], nearest["distance_m"], strict=True)
     ]
     return pd.Series(text, index=centroids.index, dtype=object)
 
@@ -553,10 +552,6 @@ def _split(frame: pd.DataFrame, by: str | None) -> dict:
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     stops = np.r_[starts[1:], len(keys)]
     return {keys[a]: ordered.iloc[a:b] for a, b in zip(starts, stops, strict=True)}
-
-
-def _distance(d: float) -> str:
-    return f"{d / 1000:.1f} km" if d >= 1000 else f"{d:.0f} m"
 
 
 def with_plans(

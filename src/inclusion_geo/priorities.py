@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InclusionGeoError
+from ._places import distance_text
 from ._validate import positive_number, require_columns
 
 __all__ = [
@@ -288,10 +289,6 @@ def _label(band: int, level: str, action: str) -> str:
     return f"{lead}: {action}" + (" (advisory)" if band == 3 else "")
 
 
-def _distance(d: float) -> str:
-    return f"{d / 1000:.1f} km" if d >= 1000 else f"{d:.0f} m"
-
-
 def _figure(x: float) -> str:
     """Two significant figures, for a sentence."""
     return f"{float(f'{x:.2g}'):g}" if x else "0"
@@ -314,12 +311,12 @@ def _reason(
     near = (
         "no digital support at all"
         if np.isinf(support)
-        else f"nearest digital support {_distance(support)} away"
+        else f"nearest digital support {distance_text(support)} away"
     )
     if action == "none":
         return f"{need}; {near}."
     if action == "gap":
-        what = f"gap: no digital support or venue within {_distance(long_m)} ({near})"
+        what = f"gap: no digital support or venue within {distance_text(long_m)} ({near})"
         return f"{need}; {what}: new provision, outreach or a pop-up."
     if action == "stretched":
         what = (
@@ -330,5 +327,5 @@ def _reason(
         return f"{need}; {what}" + (f" at {places}." if places else ".")
     if support <= long_m:
         return f"{need}; opportunity: {near}, work through " + (f"{places}." if places else "it.")
-    what = f"opportunity: {near}, but a venue {_distance(venue)} away could host sessions"
+    what = f"opportunity: {near}, but a venue {distance_text(venue)} away could host sessions"
     return f"{need}; {what}" + (f": {places}." if places else ".")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._safe import CSV_PREFIX_NOTE, csv_note, csv_text_cells, xlsx_text
+from .headcounts import HEADCOUNT_SUFFIXES
 
 if TYPE_CHECKING:
     from .result import StageTwoResult
@@ -89,7 +90,7 @@ def priority_table(result: StageTwoResult) -> pd.DataFrame:
     for col in [c for c in columns if c.startswith("dist_") or c == "risk_index"]:
         columns[col] = columns[col].astype(float).round(3 if col == "risk_index" else 0)
     out = pd.DataFrame(columns)
-    for col in [c for c in out.columns if c.startswith("dist_") or c.endswith(_HEADCOUNTS)]:
+    for col in [c for c in out.columns if c.startswith("dist_") or c.endswith(HEADCOUNT_SUFFIXES)]:
         out[col] = _whole(out[col])
     if result.label:
         out["data_label"] = result.label
@@ -103,7 +104,6 @@ ACCESS_RENAMES = (
     (r"n_tier1_2_(.+)", r"n_support_or_venue_\1"),
     (r"n_tier1_(.+)", r"n_digital_support_\1"),
 )
-_HEADCOUNTS = ("_adults", "_adults_low", "_adults_high")
 
 
 def _access_name(column: str) -> str:
@@ -131,7 +131,7 @@ def ward_table(result: StageTwoResult) -> pd.DataFrame:
     whole = [
         c
         for c in wards.columns
-        if c == "population" or (c.startswith("n_") or c.endswith(_HEADCOUNTS))
+        if c == "population" or (c.startswith("n_") or c.endswith(HEADCOUNT_SUFFIXES))
         and pd.api.types.is_numeric_dtype(wards[c]) and not pd.api.types.is_bool_dtype(wards[c])
     ]  # fmt: skip
     for col in whole:
