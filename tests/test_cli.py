@@ -51,6 +51,35 @@ def test_run_writes_every_output(tmp_path, capsys):
     assert (out / "wards" / pages[0].name.replace(".md", "_map.png")).exists()
 
 
+def test_outputs_are_the_same_written_by_one_process_or_three(tmp_path):
+    """--workers 1 writes everything in this process; --workers 3 draws the figures and ward
+    pages in two worker processes. Every file is the same."""
+    from openpyxl import load_workbook
+
+    one, three = tmp_path / "one", tmp_path / "three"
+    assert main(["run", "--out", str(one), "--permutations", "0", "--workers", "1", "--quiet"]) == 0
+    assert main(["run", "--out", str(three), "--permutations", "0", "--workers", "3", "--quiet"]) == 0
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(three) for p in three.rglob("*") if p.is_file())
+    assert any(f.suffix == ".png" for f in files) and any(f.parent.name == "wards" for f in files)
+    for name in files:
+        if name.suffix == ".xlsx":  # the workbook records when it was written
+            a, b = load_workbook(one / name), load_workbook(three / name)
+            assert a.sheetnames == b.sheetnames
+            for sheet in a.sheetnames:
+                assert list(a[sheet].values) == list(b[sheet].values), (name, sheet)
+        elif name.suffix == ".html":  # folium names each element with a random id
+            ids = re.compile(r"_[0-9a-f]{32}")
+            a, b = ((one / name).read_text(), (three / name).read_text())
+            assert ids.sub("_id", a) == ids.sub("_id", b)
+        elif name.suffix in (".csv", ".md"):  # plans say how long the solver took
+            took = re.compile(r"\b[\d.]+ s\b")
+            a, b = ((one / name).read_text(), (three / name).read_text())
+            assert took.sub("t s", a) == took.sub("t s", b), name
+        elif name.name != OUTPUT_MARKER:
+            assert (one / name).read_bytes() == (three / name).read_bytes(), name
+
+
 def test_rerun_into_its_own_output_folder_replaces_it(tmp_path):
     out = tmp_path / "demo"
     assert main(["run", "--out", str(out), "--permutations", "0"]) == 0

@@ -522,9 +522,20 @@ def test_run_config_refuses_a_run_over_several_authorities(tmp_path):
         run_config(path)
 
 
-def test_workers_in_a_single_authority_run_is_said_not_ignored(tmp_path, captured, capsys):
-    """[output] workers (or --workers) only matters for runs over several authorities: a
-    single run says so rather than ignore it."""
+def test_workers_in_a_single_authority_run_sets_its_output_processes(tmp_path, captured, monkeypatch):
+    """[output] workers (or --workers) is used by a single run too: that many processes write
+    its outputs at once (this one included), --workers winning over the config."""
+    import inclusion_geo.cli as cli
+
+    asked = []
+    real = cli._output_pool
+
+    def spy(workers):
+        asked.append(workers)
+        return real(1)  # no worker processes: the run stops at scoring anyway
+
+    monkeypatch.setattr(cli, "_output_pool", spy)
     config = write(tmp_path, AREA + "[output]\nworkers = 2\n")
-    assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
-    assert "warning: workers = 2" in capsys.readouterr().err
+    args = ["run", "--config", str(config), "--out", str(tmp_path / "out")]
+    assert main(args) == 1 and main([*args, "--workers", "1"]) == 1
+    assert asked == [2, 1]

@@ -183,7 +183,24 @@ class _Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+@contextmanager
+def _output_pool(workers: int | None):
+    """The worker processes that draw the figures and ward pages while this process writes
+    the tables and the map: ``workers`` processes write at once, this one included (one: no
+    pool), by default one per core, at most four; at most two workers have a job."""
+    from ._jobs import close_pool, default_workers, output_pool
+
+    pool = output_pool(min(default_workers(workers) - 1, 2))
+    finished = False
+    try:
+        yield pool
+        finished = True
+    finally:
+        close_pool(pool, finished=finished)
+
+
 def _run(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
     from dataclasses import replace
     from pathlib import Path
 
@@ -204,7 +221,7 @@ def _run(args: argparse.Namespace) -> int:
     progress = Progress(quiet=args.quiet, total=3)
     try:
         check_out_dir(Path(args.out).expanduser().absolute())
-        with warnings.catch_warnings(record=True) as caught:
+        with ExitStack() as stack, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if args.config:
                 from .config import load_config
@@ -220,27 +237,14 @@ def _run(args: argparse.Namespace) -> int:
                 cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
                 if cfg.many:
                     return _run_many(cfg, args.out, caught, start, progress)
-                if cfg.workers:  # a setting is never ignored silently
-                    warnings.warn(
-                        f"workers = {cfg.workers} ([output] workers or --workers) applies to runs "
-                        "over several authorities, whose pages are written in parallel; this "
-                        "run writes one set of outputs, in this process.",
-                        UserWarning,
-                        stacklevel=1,
-                    )
+                pool = stack.enter_context(_output_pool(cfg.workers))
                 with progress.stage("loading inputs"):
                     inputs = load_inputs(cfg)
                 with progress.stage("scoring"):
                     result = run_config(cfg, inputs=inputs)
                 tiles = cfg.tiles
             else:
-                if args.workers:
-                    warnings.warn(
-                        f"--workers {args.workers} applies to runs over several authorities; "
-                        "the demo writes one set of outputs, in this process.",
-                        UserWarning,
-                        stacklevel=1,
-                    )
+                pool = stack.enter_context(_output_pool(args.workers))
                 perms = DEFAULT_PERMUTATIONS if args.permutations is None else args.permutations
                 seed = DEFAULT_SEED if args.seed is None else args.seed
                 with progress.stage("scoring the demo borough"):
@@ -251,7 +255,7 @@ def _run(args: argparse.Namespace) -> int:
                     result = with_plans(result, new_sites=3, close=DEMO_CLOSURE, popup_sessions=4)
                 tiles = args.tiles or DEFAULT_TILES
             with progress.stage("writing outputs"):
-                paths = write_outputs(result, args.out, tiles=tiles)
+                paths = write_outputs(result, args.out, tiles=tiles, pool=pool)
     except (InclusionGeoError, OSError) as exc:
         progress.close()
         for w in caught:  # what was noticed before the error helps to read it

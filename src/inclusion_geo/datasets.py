@@ -226,7 +226,11 @@ def _tessellate(seeds: np.ndarray, outline: Polygon) -> np.ndarray:
     order = np.empty(len(seeds), dtype=int)
     order[seed_idx] = cell_idx
     cells = shapely.intersection(regions[order], outline)
-    return np.asarray(shapely.set_precision(cells, 0.1))
+    # coordinates on a 0.1 m grid, without keeping a fixed precision model on the geometries:
+    # a copy sent to another process (pickled as WKB) loses it, and GEOS results such as
+    # representative points would then differ from the original's
+    snapped = shapely.set_precision(cells, 0.1)
+    return np.asarray(shapely.set_precision(snapped, 0.0))
 
 
 def _group_into_wards(seeds: np.ndarray, n_wards: int, seed: int) -> np.ndarray:

@@ -32,6 +32,8 @@ from .tables import (  # the tables live in inclusion_geo.tables; named here for
 )
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     from .result import StageTwoResult
 
 __all__ = [
@@ -601,13 +603,18 @@ _md = md_text  # the older private name, kept for callers
 
 
 def write_outputs(
-    result: StageTwoResult, out_dir: str | Path, *, tiles: str = "none", full: bool = True
+    result: StageTwoResult,
+    out_dir: str | Path,
+    *,
+    tiles: str = "none",
+    full: bool = True,
+    pool: ProcessPoolExecutor | None = None,
 ) -> dict[str, Path]:
     """Write ``map.html``, ``priority_areas.csv`` / ``.xlsx`` (sheets priority_areas, wards,
     assets, about and columns), ``wards.csv``, ``columns.csv`` (what every column of every
-    table means), ``summary.md`` and the asset register ``register.xlsx`` (every place read, with its tier, hours, capacity
-    and why any was left out: a council can correct it and pass it back as
-    ``[sources.assets] register``).
+    table means), ``summary.md`` and the asset register ``register.xlsx`` (every place read,
+    with its tier, hours, capacity and why any was left out: a council can correct it and pass
+    it back as ``[sources.assets] register``).
 
     ``full=False`` writes only the map, the CSV tables and the summary (national runs do this
     per authority, to stay fast), leaving out the workbooks, static figures and ward profiles.
@@ -615,22 +622,35 @@ def write_outputs(
     when complete (:func:`staged_output`), so a failure never leaves half an output. An
     existing ``out_dir`` must be empty or hold earlier inclusion-geo outputs: those are
     replaced, and files the user added there are kept.
+
+    ``pool``: worker processes (:func:`inclusion_geo._jobs.output_pool`, as the command line
+    uses) that draw the static figures and ward pages while this process writes the rest;
+    without one, everything is written here, one after another. The files are the same.
     """
+    from ._jobs import submit
     from .mapping import save_map
 
     out = Path(out_dir).expanduser().absolute()
     with staged_output(out) as tmp:
-        write_tables(result, tmp, full=full)
-        (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
-        save_map(build_map(result, tiles=tiles), tmp / "map.html")
-        if full:
-            if result.register is not None:
+        drawn = (
+            [submit(pool, write_ward_profiles, result, tmp / "wards"),
+             submit(pool, write_figures, result, tmp / "figures")]
+            if full else []
+        )  # fmt: skip
+        try:
+            write_tables(result, tmp, full=full)
+            (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
+            save_map(build_map(result, tiles=tiles), tmp / "map.html")
+            if full and result.register is not None:
                 from .sources.register import write_register
 
                 write_register(result.register, tmp / "register.xlsx")
-            write_figures(result, tmp / "figures")
-            write_ward_profiles(result, tmp / "wards")
-        planned = write_plans(result, tmp)
+            planned = write_plans(result, tmp)
+        finally:  # never leave a worker writing into a folder that is being removed
+            for job in drawn:
+                job.wait()
+        for job in drawn:
+            job.result()
     names = [
         "map.html",
         "priority_areas.csv",

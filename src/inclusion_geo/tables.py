@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ._safe import CSV_PREFIX_NOTE, csv_note, csv_text_cells, xlsx_text
+from ._safe import CSV_PREFIX_NOTE, csv_note, csv_text_cells
 from .headcounts import HEADCOUNT_SUFFIXES
 
 if TYPE_CHECKING:
@@ -419,17 +419,6 @@ def write_columns(tables: dict[str, list[str]], path: Path, *, recipe=None) -> p
     return dictionary
 
 
-def _xlsx_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with characters a workbook cannot hold replaced by U+FFFD."""
-    table = table.rename(columns=lambda c: xlsx_text(str(c)))
-    for col in table.columns:
-        if pd.api.types.is_object_dtype(table[col]) or pd.api.types.is_string_dtype(table[col]):
-            table[col] = table[col].map(
-                lambda v: xlsx_text(v) if isinstance(v, str) else v, na_action="ignore"
-            )
-    return table
-
-
 def _widths(table: pd.DataFrame) -> dict[str, float]:
     """Column widths from the header and the longest usual value (capped at 60)."""
     widths = {}
@@ -455,19 +444,15 @@ def _write_xlsx(
     unit (:func:`inclusion_geo._columns.number_format`); an ``about`` sheet (``about``: lines,
     or ``(item, detail)`` rows) and a ``columns`` sheet (the dictionary). Every text cell is
     stored as text (never a formula) and characters a workbook cannot hold become U+FFFD."""
-    from openpyxl.styles import Alignment, Font
-
     from ._columns import describe, number_format
-    from .sources.register import format_sheet
+    from ._workbook import Workbook
 
     sheets = [("priority_areas", table), ("wards", wards), ("assets", assets)]
     rows = [(line, "") if isinstance(line, str) else line for line in about]
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with Workbook(path) as book:
         for name, frame in sheets:
             if frame is None:
                 continue
-            frame = _xlsx_frame(frame)
-            frame.to_excel(writer, sheet_name=name, index=False)
             formats = {}
             for col in frame.columns:
                 if pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(
@@ -477,24 +462,13 @@ def _write_xlsx(
                     fmt = number_format(entry[1], col) if entry else None
                     if fmt:
                         formats[col] = fmt
-            format_sheet(
-                writer.sheets[name], list(frame.columns), widths=_widths(frame),
-                number_formats=formats, freeze="A2" if name != "priority_areas" else "B2",
+            book.table(
+                name, frame, widths=_widths(frame), number_formats=formats,
+                freeze="A2" if name != "priority_areas" else "B2",
             )  # fmt: skip
-        sheet = writer.book.create_sheet("about")
-        for i, (item, detail) in enumerate(rows, start=1):
-            for j, value in enumerate((item, detail), start=1):
-                if value:
-                    cell = sheet.cell(row=i, column=j, value=xlsx_text(str(value)))
-                    cell.data_type = "s"  # openpyxl makes "=..." a formula on assignment
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.cell(row=1, column=1).font = Font(bold=True, size=13)
-        sheet.column_dimensions["A"].width = 24
-        sheet.column_dimensions["B"].width = 110
+        book.notes("about", rows, widths=(24, 110))
         if dictionary is not None:
-            frame = _xlsx_frame(dictionary)
-            frame.to_excel(writer, sheet_name="columns", index=False)
-            format_sheet(
-                writer.sheets["columns"], list(frame.columns), freeze="C2",
+            book.table(
+                "columns", dictionary, freeze="C2",
                 widths={"table": 18, "column": 34, "meaning": 90, "unit": 26, "source": 60},
             )  # fmt: skip

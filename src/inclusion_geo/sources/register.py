@@ -138,45 +138,10 @@ def write_register(
 
 
 def _write_xlsx(table: pd.DataFrame, path: Path) -> None:
-    # characters a workbook cannot hold (NUL and other controls) would stop the writer
-    table = table.map(lambda v: xlsx_text(v) if isinstance(v, str) else v)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name="register", index=False)
-        format_sheet(writer.sheets["register"], list(table.columns), widths=_WIDTHS)
+    from .._workbook import Workbook
 
-
-def format_sheet(
-    sheet,
-    columns: list[str],
-    *,
-    widths: dict[str, float] | None = None,
-    number_formats: dict[str, str] | None = None,
-    freeze: str = "B2",
-    default_width: float = 12,
-) -> None:
-    """Style a sheet whose row 1 is the header of ``columns``: bold, frozen at ``freeze``,
-    with filters, column ``widths`` and ``number_formats`` by column name; every text cell
-    is stored as text (``data_type`` "s"), never a formula. Shared by every workbook the
-    package writes (the register, and :mod:`inclusion_geo.report`'s)."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # openpyxl makes "=..." a formula on assignment
-    bold = Font(bold=True)
-    widths, number_formats = widths or {}, number_formats or {}
-    for i, col in enumerate(columns, start=1):
-        sheet.cell(row=1, column=i).font = bold
-        letter = get_column_letter(i)
-        sheet.column_dimensions[letter].width = widths.get(col, default_width)
-        fmt = number_formats.get(col)
-        if fmt:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = fmt
-    sheet.freeze_panes = freeze
-    sheet.auto_filter.ref = sheet.dimensions
+    with Workbook(path) as book:
+        book.table("register", table, widths=_WIDTHS)
 
 
 # --- reading ----------------------------------------------------------------------------------
