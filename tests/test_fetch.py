@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -79,10 +80,11 @@ def test_hash_mismatch_names_both_causes(http_server, cache, shared_data):
     with zipfile.ZipFile(other, "w") as archive:
         archive.write(shared_data / "ons-lookups" / "OA21_to_LSOA21_EW.csv", "sheet.csv")
     http_server.routes["/file1.xlsx"] = [(200, other.getvalue(), {})]
-    with pytest.raises(DownloadError, match="corrupted.*registry is out of date"):
+    with pytest.raises(DownloadError, match="corrupted.*registry is out of date") as info:
         fetch("imd", registry=registry(http_server, "0" * 64))
+    assert hashlib.sha256(other.getvalue()).hexdigest() in str(info.value)  # what arrived
     assert not cache_path(http_server.url + "/file1.xlsx", "file1.xlsx").exists()
-    assert not list(cache.glob(".download-*"))
+    assert not [p for p in cache.rglob("*") if p.is_file()]  # no partial or pooch temp file
 
 
 def test_offline_uses_only_the_cache(http_server, cache, real_file, monkeypatch):
@@ -137,3 +139,76 @@ def test_loader_without_a_path_uses_the_registry(cache, real_file, monkeypatch):
     assert len(load_imd2019()) == 32_844  # verified against the registered SHA-256
     entry = REGISTRY["imd2019_file1"]
     assert cache_path(entry.url, entry.filename).read_bytes() == body
+
+
+def test_downloads_go_through_pooch_retrieve_with_the_registered_hash(
+    http_server, cache, real_file, monkeypatch
+):
+    import pooch
+
+    from inclusion_geo import _fetch
+
+    body, sha = real_file
+    calls = []
+    real_retrieve = pooch.retrieve
+
+    def spy(url, **kwargs):
+        calls.append((url, kwargs))
+        return real_retrieve(url, **kwargs)
+
+    monkeypatch.setattr(pooch, "retrieve", spy)
+    http_server.routes["/file1.xlsx"] = [(200, body, {})]
+    path = fetch("imd", registry=registry(http_server, sha))
+    ((url, kwargs),) = calls
+    assert url == http_server.url + "/file1.xlsx"
+    assert kwargs["known_hash"] == sha  # pooch checks the hash before the move
+    assert kwargs["fname"] == path.name and Path(kwargs["path"]) == cache  # our URL-keyed name
+    assert isinstance(kwargs["downloader"], _fetch._CheckedDownloader)
+    assert kwargs["downloader"].sha256 == sha
+    assert fetch("imd", registry=registry(http_server, sha)) == path
+    assert len(calls) == 1  # a verified cache hit needs neither pooch nor the network
+
+
+# Registry hashes: which published files are byte-identical copies in shared/data
+# (shared/data/PROVENANCE.md); the others must have no hash, and a reason in docs/security.md.
+BYTE_IDENTICAL = {
+    "imd2019_file1": "mhclg-iod2019/File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
+    "composite_uk_imd_e": "mysociety-composite-uk-imd/UK_IMD_E.csv",
+}
+
+
+def test_registered_hashes_are_those_of_the_byte_identical_copies(shared_data):
+    for key, entry in REGISTRY.items():
+        if key in BYTE_IDENTICAL:
+            data = (shared_data / BYTE_IDENTICAL[key]).read_bytes()
+            assert entry.sha256 == hashlib.sha256(data).hexdigest(), key
+            assert entry.filename == Path(BYTE_IDENTICAL[key]).name, key
+        else:
+            assert entry.sha256 is None, f"{key}: no copy of the original to hash it from"
+
+
+def _hash_table():
+    """The rows of the "Hashes" table in docs/security.md, by registry key."""
+    docs = Path(__file__).resolve().parents[1] / "docs" / "security.md"
+    text = docs.read_text(encoding="utf-8")
+    section = text[text.index("### Hashes") :]
+    rows = {}
+    for line in section.splitlines()[1:]:
+        if line.startswith("#"):
+            break
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 4 and cells[0] not in ("Key", "---"):
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_every_registry_entry_has_a_row_in_the_hash_table_of_the_docs():
+    rows = _hash_table()
+    assert set(REGISTRY) <= set(rows)
+    for key, entry in REGISTRY.items():
+        _, url, sha, why = rows[key][:4]
+        assert url == entry.url.rsplit("/", 1)[-1], key
+        if entry.sha256 is None:
+            assert sha.lower() == "none" and len(why) > 40, key  # a reason, not a blank
+        else:
+            assert sha == entry.sha256, key

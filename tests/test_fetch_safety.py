@@ -280,6 +280,20 @@ def test_stale_partial_files_are_removed_at_the_next_fetch(http_server, cache):
     assert not list(api.glob(".api-*"))
 
 
+def test_old_pooch_temporary_files_are_removed_at_the_next_fetch(http_server, cache):
+    """pooch's temporary files carry no owner, so only their age tells they are litter."""
+    cache.mkdir(parents=True)
+    old, fresh = cache / "tmpab_cd123", cache / "tmpwxyz5678"
+    notes = cache / "tmp_my_notes.txt"  # not pooch's pattern: never touched
+    for path in (old, fresh, notes):
+        path.write_bytes(b"half a file")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    os.utime(notes, (time.time() - 7200, time.time() - 7200))
+    http_server.routes["/a.csv"] = [(200, b"a\n1\n", {})]
+    download(http_server.url + "/a.csv", deadline=600)
+    assert not old.exists() and fresh.exists() and notes.exists()
+
+
 def test_an_exception_during_a_download_leaves_no_partial_file(http_server, cache, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
@@ -343,3 +357,12 @@ def test_gzip_content_encoding_is_not_mistaken_for_a_short_body(http_server, cac
     packed = gzip.compress(body)
     http_server.routes["/z.csv"] = [(200, packed, {"Content-Encoding": "gzip"})]
     assert download(http_server.url + "/z.csv").read_bytes() == body
+
+
+def test_a_download_prints_nothing(http_server, cache, capfd):
+    """pooch's logger prints every download to stderr (and advice about its own API); a
+    library that is not the CLI prints nothing: our own log records are enough."""
+    http_server.routes["/a.csv"] = [(200, b"a\n1\n", {})]
+    download(http_server.url + "/a.csv", progressbar=False)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""

@@ -1,7 +1,26 @@
-"""Downloads and the cache: one registry of official URLs with SHA-256 hashes, a per-user cache,
-retries with back-off, a progress bar, an offline mode, and download-to-temp-then-verify-then-move
-so that a broken transfer never lands in the cache. API answers (ONS ArcGIS, Overpass) are cached
-under a hash of the request. Nothing here touches the disk or the network at import.
+"""Downloads and the cache, built on pooch: one registry of official URLs with SHA-256 hashes, a
+per-user cache, retries with back-off, a progress bar, an offline mode, and
+download-to-temp-then-verify-then-move so that a broken transfer never lands in the cache. API
+answers (ONS ArcGIS, Overpass) are cached under a hash of the request. Nothing here touches the
+disk or the network at import.
+
+What pooch does and what this module adds:
+
+- :func:`download` hands every file download to :func:`pooch.retrieve`: pooch supplies the cache
+  folder (:func:`pooch.os_cache`), writes to a temporary file beside the cache entry, checks the
+  registered SHA-256 (``known_hash``) and only then moves the file into place.
+- The transfer itself is done by :class:`_CheckedDownloader`, a pooch ``downloader=`` built on
+  requests that adds what pooch's :class:`pooch.HTTPDownloader` lacks: a total deadline, a
+  Content-Length check, format and error-body checks, retries with back-off inside that deadline,
+  owner-named partial files, and a :class:`DownloadError` naming the URL and the fix for every
+  failure of the HTTP client.
+- Reuse of a cached file is decided here, not by pooch: pooch replaces a file whose hash differs
+  without a word and trusts any existing file that has no known hash. A hashed file is checked
+  with :func:`pooch.file_hash` and a mismatch is a ``UserWarning``; a file without a hash (see
+  ``docs/security.md``, "Hashes", for why some have none) gets our format check
+  (:func:`._fetch_checks.file_problem`) on every reuse instead.
+- :func:`fetch_json` (API answers) is ours alone: pooch caches files by name and cannot key a
+  cache by a query string or a POST body, nor reject an error answered with HTTP 200.
 
 What a download guarantees (see ``docs/security.md``):
 
@@ -16,15 +35,10 @@ What a download guarantees (see ``docs/security.md``):
 - each download has a total deadline (``deadline=``, ``$INCLUSION_GEO_DEADLINE``), so a server
   that sends one byte at a time cannot hold a run for ever;
 - partial files (``.download-*``, ``.api-*``) are removed on any error, and ones left by a killed
-  process are removed at the next fetch;
+  process are removed at the next fetch, as are pooch's own temporary files (``tmpXXXXXXXX``)
+  once they are older than the deadline;
 - every failure of ``requests`` (redirect loops, bad addresses, TLS, connection) is a
   :class:`DownloadError` that names the URL and the fix.
-
-Why not ``pooch.retrieve``: pooch supplies the cache folder (``pooch.os_cache``) and the
-download-then-hash-then-move idea, but its cache check trusts any existing file when no hash is
-known, its temporary files carry no owner (so litter from a killed process cannot be told from a
-live download), and it has no total deadline, no Content-Length check and no error-body check.
-Those would all live in a custom downloader and around the call, which is most of this module.
 """
 
 from __future__ import annotations
@@ -38,15 +52,30 @@ import re
 import socket
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlencode, urlsplit
 
 from ._errors import DownloadError, InclusionGeoError
-from ._fetch_checks import error_answer, file_problem, looks_like_html
+from ._fetch_checks import (
+    DEADLINE_ENV,
+    FIX,
+    Clock,
+    Retryable,
+    check_status,
+    content_length,
+    error_answer,
+    file_problem,
+    open_response,
+    parse_answer,
+    read_body,
+    retrying,
+)
 
 __all__ = [
     "RegistryEntry",
@@ -63,7 +92,6 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV = "INCLUSION_GEO_CACHE"
 OFFLINE_ENV = "INCLUSION_GEO_OFFLINE"
-DEADLINE_ENV = "INCLUSION_GEO_DEADLINE"
 DEFAULT_DEADLINE = 600.0  # seconds for one download or API answer, retries included
 
 
@@ -71,9 +99,10 @@ DEFAULT_DEADLINE = 600.0  # seconds for one download or API answer, retries incl
 class RegistryEntry:
     """An official file: where it is published, its name in the cache and its SHA-256.
 
-    ``sha256=None`` means no hash could be verified when the entry was written (see the note on
-    :data:`REGISTRY`); such a file is still checked for length and format, and the SHA-256 it
-    arrives with is logged so that it can be added here.
+    ``sha256=None`` means no hash could be verified when the entry was written (why, entry by
+    entry: ``docs/security.md``, "Hashes"); such a file is still checked for length and format
+    when it arrives and on every reuse, and the SHA-256 it arrives with is logged so that it can
+    be added here once the file has been checked.
     """
 
     url: str
@@ -85,12 +114,9 @@ class RegistryEntry:
 
 
 _GOV = "https://assets.publishing.service.gov.uk/government/uploads/system/uploads/attachment_data/file"
-# Hashes: File 1 and UK_IMD_E.csv are byte-identical copies of the published files (see
-# shared/data/PROVENANCE.md), so their SHA-256 is known. Files 2, 6 and 7 have sha256=None on
-# purpose: the only copies available offline are re-exports (File 2 and 6 as gzipped CSV) or a cut
-# (File 7a, 10 columns) made by third parties, not the MHCLG originals, so no hash of the original
-# can be verified without the network. A download of one of them logs its SHA-256; check the file
-# and record that hash here.
+# SHA-256 hashes: why each entry has one or has none is the table "Hashes" in docs/security.md
+# (tests/test_fetch.py checks that every key is in that table and that the hashes given match the
+# byte-identical copies in shared/data).
 REGISTRY: dict[str, RegistryEntry] = {
     "imd2019_file1": RegistryEntry(
         f"{_GOV}/833970/File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx",
@@ -101,18 +127,18 @@ REGISTRY: dict[str, RegistryEntry] = {
     "imd2019_file2": RegistryEntry(
         f"{_GOV}/833973/File_2_-_IoD2019_Domains_of_Deprivation.xlsx",
         "File_2_-_IoD2019_Domains_of_Deprivation.xlsx", None, "MHCLG", "OGL v3",
-        "ranks and deciles of the IMD and its seven domains; no hash: original not available offline",
+        "ranks and deciles of the IMD and its seven domains; no hash (docs/security.md)",
     ),
     "imd2019_file6": RegistryEntry(
         f"{_GOV}/833980/File_6_-_IoD2019_Population_Denominators.xlsx",
         "File_6_-_IoD2019_Population_Denominators.xlsx", None, "MHCLG", "OGL v3",
-        "mid-2015 population denominators; no hash: original not available offline",
+        "mid-2015 population denominators; no hash (docs/security.md)",
     ),
     "imd2019_file7": RegistryEntry(
         f"{_GOV}/845345/File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
         "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv", None,
         "MHCLG", "OGL v3",
-        "every score, rank and decile with denominators; no hash: original not available offline",
+        "every score, rank and decile with denominators; no hash (docs/security.md)",
     ),
     "composite_uk_imd_e": RegistryEntry(
         "https://raw.githubusercontent.com/mysociety/composite_uk_imd/"
@@ -121,8 +147,6 @@ REGISTRY: dict[str, RegistryEntry] = {
         "mySociety", "CC BY 4.0", "composite UK IMD, English-scaled",
     ),
 }  # fmt: skip
-
-_FIX = "try again later, or download the file by hand and pass the loader a local path="
 
 
 def cache_dir() -> Path:
@@ -173,30 +197,6 @@ def _deadline_seconds(deadline: float | None) -> float:
     return float(deadline)
 
 
-@dataclass
-class _Clock:
-    """The total time allowed for one download (all attempts, all bytes)."""
-
-    seconds: float
-    url: str
-    start: float = field(default_factory=time.monotonic)
-
-    def remaining(self) -> float:
-        return self.seconds - (time.monotonic() - self.start)
-
-    def expired(self, detail: str = "") -> DownloadError:
-        detail = f" ({detail})" if detail else ""
-        return DownloadError(
-            f"{self.url} did not finish within the {self.seconds:g} s deadline{detail}; nothing "
-            f"was cached. The server is slow or stalled: raise the deadline with deadline=SECONDS "
-            f"(or the {DEADLINE_ENV} environment variable), {_FIX}."
-        )
-
-
-class _Retryable(Exception):
-    pass
-
-
 def fetch(
     name: str,
     *,
@@ -244,14 +244,6 @@ def fetch(
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download(
     url: str,
     *,
@@ -291,8 +283,9 @@ def download(
     Returns
     -------
     Path
-        The file in the cache. It is written to a temporary file beside its final place,
-        checked (Content-Length, format, ``sha256``) and only then moved into the cache.
+        The file in the cache. :func:`pooch.retrieve` fetches it with our checked downloader
+        (Content-Length, format, deadline) into a temporary file beside its final place, checks
+        ``sha256`` and only then moves it into the cache.
 
     Raises
     ------
@@ -305,7 +298,7 @@ def download(
     UserWarning
         A cached copy failed its checks and was discarded.
     """
-    import requests
+    import pooch
 
     limit = _deadline_seconds(deadline)
     target = cache_path(url, filename)
@@ -329,204 +322,141 @@ def download(
             f"Offline mode: {url} is not in the cache. Download it once with network access, "
             f"copy the file to {target}, or pass the loader a local path= instead."
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    clock = _Clock(limit, url)
-    tmp = _retrying(
-        lambda: _get_to_temp(
-            requests,
-            url,
-            folder,
-            target.name,
-            timeout=timeout,
-            clock=clock,
-            progressbar=progressbar,
-        ),
+    downloader = _CheckedDownloader(
+        clock=Clock(limit, url),
+        name=target.name,
+        timeout=timeout,
         retries=retries,
         backoff=backoff,
-        what=f"download {url}",
-        clock=clock,
+        progressbar=progressbar,
     )
     try:
-        got = _sha256(tmp)
-        if sha256 is not None and got != sha256:
-            raise DownloadError(
-                f"{url} downloaded, but its SHA-256 is {got}, not the registered {sha256}. "
-                "Either the download was corrupted (try again), or the publisher changed the "
-                "file and the registry is out of date (check the file, then update its hash)."
+        # pooch: temporary file beside the entry, SHA-256 check (known_hash), then the move
+        with _quiet_pooch(pooch):
+            pooch.retrieve(
+                url, known_hash=sha256, fname=target.name, path=folder, downloader=downloader
             )
-        if sha256 is None:
-            log.warning("no registered hash for %s; its SHA-256 is %s", url, got)
-        try:
-            os.replace(tmp, target)
-        except FileNotFoundError as exc:
-            raise DownloadError(
-                f"The partial download of {url} was removed before it was complete (another "
-                "process cleaning the cache?); nothing was cached. Try again."
-            ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    except DownloadError:
+        raise
+    except ValueError as exc:  # after a complete transfer: pooch's hash check
+        if downloader.sha256 is None:
+            raise DownloadError(f"Downloading {url} failed ({exc}); nothing was cached.") from exc
+        raise DownloadError(
+            f"{url} downloaded, but its SHA-256 is {downloader.sha256}, not the registered "
+            f"{sha256}. "
+            "Either the download was corrupted (try again), or the publisher changed the "
+            "file and the registry is out of date (check the file, then update its hash). "
+            "Nothing was cached."
+        ) from exc
+    except FileNotFoundError as exc:
+        raise DownloadError(
+            f"The partial download of {url} was removed before it was complete (another "
+            "process cleaning the cache?); nothing was cached. Try again."
+        ) from exc
+    if sha256 is None and downloader.sha256 is not None:
+        log.warning("no registered hash for %s; its SHA-256 is %s", url, downloader.sha256)
     return target
+
+
+_POOCH_LOG_LOCK = threading.Lock()
+_pooch_calls = 0
+_pooch_level = logging.NOTSET
+
+
+@contextmanager
+def _quiet_pooch(pooch):
+    """Raise pooch's logger to WARNING while we call pooch.
+
+    pooch's logger has its own stderr handler and reports every download at INFO, with advice
+    about its own API ("use this value as the 'known_hash' argument of 'pooch.retrieve'"); this
+    module logs what matters through :data:`log`, with no handler. Counted, so that overlapping
+    calls from several threads restore the user's level only when the last one ends.
+    """
+    global _pooch_calls, _pooch_level
+    logger = pooch.get_logger()
+    with _POOCH_LOG_LOCK:
+        if _pooch_calls == 0:
+            _pooch_level = logger.level
+            logger.setLevel(max(_pooch_level, logging.WARNING))
+        _pooch_calls += 1
+    try:
+        yield
+    finally:
+        with _POOCH_LOG_LOCK:
+            _pooch_calls -= 1
+            if _pooch_calls == 0:
+                logger.setLevel(_pooch_level)
+
+
+@dataclass
+class _CheckedDownloader:
+    """A pooch ``downloader=`` (``(url, output_file, pooch)``) that adds our checks to the transfer.
+
+    The body is fetched with requests into an owner-named partial file (``.download-<host>-
+    <pid>-*``, see :func:`_clean_stale`) within the total deadline ``clock``, retried on
+    connection errors, 5xx/429 answers and short or empty bodies, and checked for its
+    Content-Length and format (:func:`._fetch_checks.file_problem`). Only a file that passes is
+    moved onto pooch's temporary ``output_file``; pooch then checks its hash and moves it into
+    the cache. The SHA-256 of what arrived is kept in :attr:`sha256` for the messages.
+    """
+
+    clock: Clock
+    name: str
+    timeout: float
+    retries: int
+    backoff: float
+    progressbar: bool | None
+    sha256: str | None = None
+
+    def __call__(self, url: str, output_file, pooch_instance=None) -> None:
+        import pooch
+        import requests
+
+        out = Path(output_file)
+        tmp = retrying(
+            lambda: _get_to_temp(
+                requests,
+                url,
+                out.parent,
+                self.name,
+                timeout=self.timeout,
+                clock=self.clock,
+                progressbar=self.progressbar,
+            ),
+            retries=self.retries,
+            backoff=self.backoff,
+            what=f"download {url}",
+            clock=self.clock,
+        )
+        try:
+            self.sha256 = pooch.file_hash(str(tmp))
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def _adopt_legacy(legacy: Path, target: Path, sha256: str) -> None:
     """A file kept under its bare name (older versions, or copied by hand) is moved to its
     URL-keyed place, but only when it matches the registered hash."""
     try:
-        if legacy.is_file() and not legacy.is_symlink() and _sha256(legacy) == sha256:
-            os.replace(legacy, target)
+        if legacy.is_file() and not legacy.is_symlink():
+            import pooch
+
+            if pooch.file_hash(str(legacy)) == sha256:
+                os.replace(legacy, target)
     except OSError:
         pass
 
 
 def _cached_problem(path: Path, sha256: str | None) -> str | None:
+    """Why the cached ``path`` cannot be reused, or None: a hash mismatch (pooch's hash) where a
+    hash is registered, else our format check, since pooch would trust any file it finds."""
     if sha256 is not None:
-        got = _sha256(path)
+        import pooch
+
+        got = pooch.file_hash(str(path))
         return None if got == sha256 else f"has SHA-256 {got}, not the registered {sha256}"
     return file_problem(path, path.name, thorough=False)
-
-
-def _retrying(attempt, *, retries: int, backoff: float, what: str, clock: _Clock):
-    """Call ``attempt`` until it succeeds, retrying on :class:`_Retryable` up to ``retries``
-    times with exponential back-off (``backoff``, ``2 x backoff`` ...) within ``clock``."""
-    last: Exception | None = None
-    for n in range(retries + 1):
-        if n:
-            pause = backoff * 2 ** (n - 1)
-            if clock.remaining() <= pause:
-                raise clock.expired(f"last attempt: {last}") from last
-            time.sleep(pause)
-        try:
-            return attempt()
-        except _Retryable as exc:
-            last = exc
-            log.info("%s failed (%s); attempt %d of %d", what, exc, n + 1, retries + 1)
-    raise DownloadError(
-        f"Could not {what} after {retries + 1} attempts: {last}. Nothing was cached; check the "
-        f"address and the connection, {_FIX}."
-    ) from last
-
-
-def _open(requests, url: str, *, timeout: float, clock: _Clock, params=None, data=None):
-    """Send the request (GET, or POST of ``data``) and return the streamed response."""
-    left = clock.remaining()
-    if left <= 0:
-        raise clock.expired()
-    wait = min(timeout, left)
-    try:
-        if data is None:
-            return requests.get(url, params=params, stream=True, timeout=(wait, wait))
-        return requests.post(url, data={"data": data}, stream=True, timeout=(wait, wait))
-    except requests.RequestException as exc:
-        raise _request_failed(requests, exc, url, clock) from exc
-
-
-def _request_failed(requests, exc: Exception, url: str, clock: _Clock) -> Exception:
-    """The error to raise for an exception of the HTTP client: retryable or a DownloadError."""
-    rex = requests.exceptions
-    if clock.remaining() <= 0:
-        return clock.expired(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, rex.SSLError):
-        return DownloadError(
-            f"The secure connection to {url} failed ({exc}). Check the computer's clock and "
-            "certificates; behind a proxy that inspects HTTPS, set REQUESTS_CA_BUNDLE to its "
-            f"certificate; or {_FIX}."
-        )
-    if isinstance(exc, (rex.ConnectionError, rex.Timeout, rex.ChunkedEncodingError)):
-        return _Retryable(f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, rex.TooManyRedirects):
-        return DownloadError(
-            f"{url} redirects in a loop ({exc}). The publisher may have moved the file: open the "
-            f"address in a browser and update the URL (or the registry entry), or {_FIX}."
-        )
-    if isinstance(exc, (rex.MissingSchema, rex.InvalidSchema, rex.InvalidURL, rex.URLRequired)):
-        return DownloadError(
-            f"{url!r} is not a valid http(s) address ({type(exc).__name__}: {exc}). Check the "
-            "URL, e.g. 'https://...'."
-        )
-    return DownloadError(f"Requesting {url} failed ({type(exc).__name__}: {exc}); {_FIX}.")
-
-
-def _content_length(response) -> int | None:
-    value = response.headers.get("Content-Length")
-    try:
-        return int(value) if value is not None and "," not in value else None
-    except ValueError:
-        return None
-
-
-def _check_status(response, url: str, *, clock: _Clock, timeout: float) -> None:
-    code = response.status_code
-    if code >= 500 or code == 429:
-        raise _Retryable(f"{url} answered HTTP {code}")
-    if 200 <= code < 300:
-        return
-    sink = io.BytesIO()
-    try:
-        _read_body(response, url, sink, clock=clock, timeout=timeout, limit=300)
-    except Exception:  # the error text is a courtesy; the status is the error
-        pass
-    text = sink.getvalue()[:300].decode("utf-8", "replace")
-    raise DownloadError(
-        f"{url} answered HTTP {code}: {text!r}. Check the URL (publishers move files; the "
-        "registry may need the new address), or pass a local path= instead."
-    )
-
-
-def _socket_of(raw):
-    connection = getattr(raw, "connection", None)
-    return getattr(connection, "sock", None)
-
-
-def _read_body(
-    response, url: str, sink, *, clock: _Clock, timeout: float, bar=None, limit: int | None = None
-) -> int:
-    """Copy the body into ``sink`` within ``clock``; a body shorter than its Content-Length is
-    :class:`_Retryable`. Each read waits at most ``min(timeout, time left)``."""
-    import urllib3
-
-    raw = response.raw
-    expected = _content_length(response)
-    sock = _socket_of(raw)
-    read1 = getattr(raw, "read1", None)
-    received = 0
-    while True:
-        left = clock.remaining()
-        if left <= 0:
-            raise clock.expired(f"{received} bytes received")
-        if sock is not None:
-            try:
-                sock.settimeout(min(timeout, left))
-            except OSError:
-                pass
-        try:
-            if read1 is not None:
-                chunk = read1(1 << 16, decode_content=True)
-            else:
-                chunk = raw.read(1 << 14, decode_content=True)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            if clock.remaining() <= 0:
-                raise clock.expired(f"{received} bytes received") from exc
-            wire = raw.tell() if hasattr(raw, "tell") else received
-            of = f" of the {expected} bytes announced (Content-Length)" if expected else " bytes"
-            raise _Retryable(
-                f"the transfer of {url} was truncated: {wire}{of} arrived before the connection "
-                f"broke ({type(exc).__name__})"
-            ) from exc
-        if not chunk:
-            break
-        sink.write(chunk)
-        received += len(chunk)
-        if bar is not None:
-            bar.update(len(chunk))
-        if limit is not None and received >= limit:
-            return received
-    wire = raw.tell() if hasattr(raw, "tell") else received
-    if expected is not None and wire != expected:
-        raise _Retryable(
-            f"the transfer of {url} was truncated: {wire} of the {expected} bytes announced "
-            "(Content-Length) arrived"
-        )
-    return received
 
 
 def _partial_prefix(kind: str) -> str:
@@ -557,21 +487,28 @@ def _writer_gone(name: str) -> bool:
     return False
 
 
+# pooch's temporary files (``tempfile.NamedTemporaryFile(dir=cache)``): no owner in the name,
+# so they are removed by age only.
+_POOCH_TMP = re.compile(r"tmp[a-z0-9_]{8}")
+
+
 def _clean_stale(folder: Path, *, max_age: float) -> None:
-    """Remove partial files in ``folder`` older than ``max_age`` s or whose writer has ended."""
+    """Remove partial files in ``folder`` older than ``max_age`` s or whose writer has ended, and
+    pooch's temporary files older than ``max_age`` s."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return
     now = time.time()
     for entry in entries:
-        if not entry.name.startswith(_PARTIAL_KINDS):
+        ours = entry.name.startswith(_PARTIAL_KINDS)
+        if not ours and not _POOCH_TMP.fullmatch(entry.name):
             continue
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
             age = now - entry.stat(follow_symlinks=False).st_mtime
-            if age > max_age or _writer_gone(entry.name):
+            if age > max_age or (ours and _writer_gone(entry.name)):
                 os.unlink(entry.path)
                 log.info("removed the stale partial download %s", entry.path)
         except OSError:
@@ -585,13 +522,13 @@ def _get_to_temp(
     name: str,
     *,
     timeout: float,
-    clock: _Clock,
+    clock: Clock,
     progressbar: bool | None,
 ) -> Path:
-    response = _open(requests, url, timeout=timeout, clock=clock)
+    response = open_response(requests, url, timeout=timeout, clock=clock)
     with response:
-        _check_status(response, url, clock=clock, timeout=timeout)
-        expected = _content_length(response) or 0
+        check_status(response, url, clock=clock, timeout=timeout)
+        expected = content_length(response) or 0
         show = (
             progressbar
             if progressbar is not None
@@ -603,17 +540,17 @@ def _get_to_temp(
             bar = _bar(expected, url) if show else None
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    size = _read_body(response, url, fh, clock=clock, timeout=timeout, bar=bar)
+                    size = read_body(response, url, fh, clock=clock, timeout=timeout, bar=bar)
             finally:
                 if bar is not None:
                     bar.close()
             problem = file_problem(tmp, name, thorough=True)
             if problem is not None and size == 0:
-                raise _Retryable(f"{url} answered a file that {problem}")
+                raise Retryable(f"{url} answered a file that {problem}")
             if problem is not None:  # the same answer again would not help: fail at once
                 raise DownloadError(
                     f"{url} answered a file that {problem}. Nothing was cached. The address may "
-                    f"now serve an error page or another file: open it in a browser, {_FIX}."
+                    f"now serve an error page or another file: open it in a browser, {FIX}."
                 )
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -703,17 +640,19 @@ def fetch_json(
     if is_offline(offline):
         raise DownloadError(f"Offline mode: no cached answer for {url} with {dict(params or {})}.")
     folder.mkdir(parents=True, exist_ok=True)
-    clock = _Clock(limit, url)
+    clock = Clock(limit, url)
 
     def attempt():
-        response = _open(requests, url, timeout=timeout, clock=clock, params=params, data=data)
+        response = open_response(
+            requests, url, timeout=timeout, clock=clock, params=params, data=data
+        )
         with response:
-            _check_status(response, url, clock=clock, timeout=timeout)
+            check_status(response, url, clock=clock, timeout=timeout)
             sink = io.BytesIO()
-            _read_body(response, url, sink, clock=clock, timeout=timeout)
-        return _parse_answer(url, sink.getvalue())
+            read_body(response, url, sink, clock=clock, timeout=timeout)
+        return parse_answer(url, sink.getvalue())
 
-    payload = _retrying(attempt, retries=retries, backoff=backoff, what=f"reach {url}", clock=clock)
+    payload = retrying(attempt, retries=retries, backoff=backoff, what=f"reach {url}", clock=clock)
     fd, name = tempfile.mkstemp(prefix=_partial_prefix(".api-"), dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -722,29 +661,3 @@ def fetch_json(
     finally:
         Path(name).unlink(missing_ok=True)
     return payload
-
-
-def _parse_answer(url: str, body: bytes):
-    """The parsed JSON answer, or an error (retryable for a busy ArcGIS service)."""
-    if not body:
-        raise _Retryable(f"{url} answered an empty body (0 bytes)")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        kind = "an HTML page (an error or rate-limit page?)" if looks_like_html(body) else "text"
-        raise DownloadError(
-            f"{url} did not answer JSON but {kind}: "
-            f"{body[:200].decode('utf-8', 'replace')!r}. Nothing was cached; check the request, "
-            f"{_FIX}."
-        ) from exc
-    error = error_answer(payload)
-    if error is None:
-        return payload
-    code = payload.get("error", {}).get("code") if isinstance(payload.get("error"), dict) else None
-    if code in (429, 500, 502, 503, 504):
-        raise _Retryable(f"{url} answered {error}")
-    raise DownloadError(
-        f"{url} answered HTTP 200 with {error}. Nothing was cached. Check the query (an ArcGIS "
-        "where= filter and field names; an Overpass area that is too large or too many "
-        f"categories), or try again later if the service is busy."
-    )

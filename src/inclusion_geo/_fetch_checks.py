@@ -1,21 +1,53 @@
-"""Checks that a downloaded file or API answer is what it claims to be, for :mod:`._fetch`.
+"""Checks on a transfer and on what it delivered, for :mod:`._fetch`.
 
-A file must be non-empty and parse as its declared format where that is cheap (a ``.zip`` or
-``.xlsx`` opens as a zip, a ``.gz`` decompresses to the end, a ``.json`` parses, a ``.csv`` is
-text); an API answer must not be an error sent with HTTP 200 (an ArcGIS ``{"error": ...}``, an
-Overpass ``"remark": "runtime error ..."``, an HTML error page).
+The transfer (requests, streamed): a total deadline (:class:`Clock`) over every attempt and every
+byte, retries with back-off inside it (:func:`retrying`), an HTTP status check, a body that must
+be as long as its ``Content-Length`` (:func:`read_body`), and every failure of the HTTP client
+turned into a :class:`DownloadError` that names the URL and the fix (:func:`request_failed`).
+pooch's own downloader has none of these; :mod:`._fetch` plugs them into pooch as its
+``downloader=``.
+
+What arrived: a file must be non-empty and parse as its declared format where that is cheap (a
+``.zip`` or ``.xlsx`` opens as a zip, a ``.gz`` decompresses to the end, a ``.json`` parses, a
+``.csv`` is text); an API answer must not be an error sent with HTTP 200 (an ArcGIS
+``{"error": ...}``, an Overpass ``"remark": "runtime error ..."``, an HTML error page).
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import logging
 import re
+import time
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["file_problem", "error_answer", "looks_like_html"]
+from ._errors import DownloadError
+
+__all__ = [
+    "DEADLINE_ENV",
+    "FIX",
+    "Clock",
+    "Retryable",
+    "check_status",
+    "content_length",
+    "error_answer",
+    "file_problem",
+    "looks_like_html",
+    "open_response",
+    "parse_answer",
+    "read_body",
+    "request_failed",
+    "retrying",
+]
+
+log = logging.getLogger(__name__)
+
+DEADLINE_ENV = "INCLUSION_GEO_DEADLINE"
 
 _ZIP_SUFFIXES = {".zip", ".xlsx", ".xlsm", ".docx", ".ods", ".kmz"}
 _JSON_SUFFIXES = {".json", ".geojson", ".topojson"}
@@ -101,3 +133,203 @@ def error_answer(payload) -> str | None:
     if isinstance(remark, str) and re.search(r"error", remark, re.IGNORECASE):
         return f"Overpass remark {remark[:300]!r}"
     return None
+
+
+# The transfer ---------------------------------------------------------------------------------
+
+
+FIX = "try again later, or download the file by hand and pass the loader a local path="
+
+
+@dataclass
+class Clock:
+    """The total time allowed for one download (all attempts, all bytes)."""
+
+    seconds: float
+    url: str
+    start: float = field(default_factory=time.monotonic)
+
+    def remaining(self) -> float:
+        return self.seconds - (time.monotonic() - self.start)
+
+    def expired(self, detail: str = "") -> DownloadError:
+        detail = f" ({detail})" if detail else ""
+        return DownloadError(
+            f"{self.url} did not finish within the {self.seconds:g} s deadline{detail}; nothing "
+            f"was cached. The server is slow or stalled: raise the deadline with deadline=SECONDS "
+            f"(or the {DEADLINE_ENV} environment variable), {FIX}."
+        )
+
+
+class Retryable(Exception):
+    pass
+
+
+def retrying(attempt, *, retries: int, backoff: float, what: str, clock: Clock):
+    """Call ``attempt`` until it succeeds, retrying on :class:`Retryable` up to ``retries``
+    times with exponential back-off (``backoff``, ``2 x backoff`` ...) within ``clock``."""
+    last: Exception | None = None
+    for n in range(retries + 1):
+        if n:
+            pause = backoff * 2 ** (n - 1)
+            if clock.remaining() <= pause:
+                raise clock.expired(f"last attempt: {last}") from last
+            time.sleep(pause)
+        try:
+            return attempt()
+        except Retryable as exc:
+            last = exc
+            log.info("%s failed (%s); attempt %d of %d", what, exc, n + 1, retries + 1)
+    raise DownloadError(
+        f"Could not {what} after {retries + 1} attempts: {last}. Nothing was cached; check the "
+        f"address and the connection, {FIX}."
+    ) from last
+
+
+def open_response(requests, url: str, *, timeout: float, clock: Clock, params=None, data=None):
+    """Send the request (GET, or POST of ``data``) and return the streamed response."""
+    left = clock.remaining()
+    if left <= 0:
+        raise clock.expired()
+    wait = min(timeout, left)
+    try:
+        if data is None:
+            return requests.get(url, params=params, stream=True, timeout=(wait, wait))
+        return requests.post(url, data={"data": data}, stream=True, timeout=(wait, wait))
+    except requests.RequestException as exc:
+        raise request_failed(requests, exc, url, clock) from exc
+
+
+def request_failed(requests, exc: Exception, url: str, clock: Clock) -> Exception:
+    """The error to raise for an exception of the HTTP client: retryable or a DownloadError."""
+    rex = requests.exceptions
+    if clock.remaining() <= 0:
+        return clock.expired(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, rex.SSLError):
+        return DownloadError(
+            f"The secure connection to {url} failed ({exc}). Check the computer's clock and "
+            "certificates; behind a proxy that inspects HTTPS, set REQUESTS_CA_BUNDLE to its "
+            f"certificate; or {FIX}."
+        )
+    if isinstance(exc, (rex.ConnectionError, rex.Timeout, rex.ChunkedEncodingError)):
+        return Retryable(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, rex.TooManyRedirects):
+        return DownloadError(
+            f"{url} redirects in a loop ({exc}). The publisher may have moved the file: open the "
+            f"address in a browser and update the URL (or the registry entry), or {FIX}."
+        )
+    if isinstance(exc, (rex.MissingSchema, rex.InvalidSchema, rex.InvalidURL, rex.URLRequired)):
+        return DownloadError(
+            f"{url!r} is not a valid http(s) address ({type(exc).__name__}: {exc}). Check the "
+            "URL, e.g. 'https://...'."
+        )
+    return DownloadError(f"Requesting {url} failed ({type(exc).__name__}: {exc}); {FIX}.")
+
+
+def content_length(response) -> int | None:
+    value = response.headers.get("Content-Length")
+    try:
+        return int(value) if value is not None and "," not in value else None
+    except ValueError:
+        return None
+
+
+def check_status(response, url: str, *, clock: Clock, timeout: float) -> None:
+    code = response.status_code
+    if code >= 500 or code == 429:
+        raise Retryable(f"{url} answered HTTP {code}")
+    if 200 <= code < 300:
+        return
+    sink = io.BytesIO()
+    try:
+        read_body(response, url, sink, clock=clock, timeout=timeout, limit=300)
+    except Exception:  # the error text is a courtesy; the status is the error
+        pass
+    text = sink.getvalue()[:300].decode("utf-8", "replace")
+    raise DownloadError(
+        f"{url} answered HTTP {code}: {text!r}. Check the URL (publishers move files; the "
+        "registry may need the new address), or pass a local path= instead."
+    )
+
+
+def _socket_of(raw):
+    connection = getattr(raw, "connection", None)
+    return getattr(connection, "sock", None)
+
+
+def read_body(
+    response, url: str, sink, *, clock: Clock, timeout: float, bar=None, limit: int | None = None
+) -> int:
+    """Copy the body into ``sink`` within ``clock``; a body shorter than its Content-Length is
+    :class:`Retryable`. Each read waits at most ``min(timeout, time left)``."""
+    import urllib3
+
+    raw = response.raw
+    expected = content_length(response)
+    sock = _socket_of(raw)
+    read1 = getattr(raw, "read1", None)
+    received = 0
+    while True:
+        left = clock.remaining()
+        if left <= 0:
+            raise clock.expired(f"{received} bytes received")
+        if sock is not None:
+            try:
+                sock.settimeout(min(timeout, left))
+            except OSError:
+                pass
+        try:
+            if read1 is not None:
+                chunk = read1(1 << 16, decode_content=True)
+            else:
+                chunk = raw.read(1 << 14, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if clock.remaining() <= 0:
+                raise clock.expired(f"{received} bytes received") from exc
+            wire = raw.tell() if hasattr(raw, "tell") else received
+            of = f" of the {expected} bytes announced (Content-Length)" if expected else " bytes"
+            raise Retryable(
+                f"the transfer of {url} was truncated: {wire}{of} arrived before the connection "
+                f"broke ({type(exc).__name__})"
+            ) from exc
+        if not chunk:
+            break
+        sink.write(chunk)
+        received += len(chunk)
+        if bar is not None:
+            bar.update(len(chunk))
+        if limit is not None and received >= limit:
+            return received
+    wire = raw.tell() if hasattr(raw, "tell") else received
+    if expected is not None and wire != expected:
+        raise Retryable(
+            f"the transfer of {url} was truncated: {wire} of the {expected} bytes announced "
+            "(Content-Length) arrived"
+        )
+    return received
+
+
+def parse_answer(url: str, body: bytes):
+    """The parsed JSON answer, or an error (retryable for a busy ArcGIS service)."""
+    if not body:
+        raise Retryable(f"{url} answered an empty body (0 bytes)")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = "an HTML page (an error or rate-limit page?)" if looks_like_html(body) else "text"
+        raise DownloadError(
+            f"{url} did not answer JSON but {kind}: "
+            f"{body[:200].decode('utf-8', 'replace')!r}. Nothing was cached; check the request, "
+            f"{FIX}."
+        ) from exc
+    error = error_answer(payload)
+    if error is None:
+        return payload
+    code = payload.get("error", {}).get("code") if isinstance(payload.get("error"), dict) else None
+    if code in (429, 500, 502, 503, 504):
+        raise Retryable(f"{url} answered {error}")
+    raise DownloadError(
+        f"{url} answered HTTP 200 with {error}. Nothing was cached. Check the query (an ArcGIS "
+        "where= filter and field names; an Overpass area that is too large or too many "
+        f"categories), or try again later if the service is busy."
+    )
