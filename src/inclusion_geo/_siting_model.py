@@ -26,15 +26,12 @@ _MIP_OPTIONS = {"mip_rel_gap": 1e-9}  # HiGHS's default 1e-4 would stop short of
 # ----------------------------------------------------------------------------- shared helpers
 def _names(frame: pd.DataFrame) -> list[str]:
     """Each place's display name, else its name, else its id."""
-    out = []
-    for pos, ident in enumerate(frame.index):
-        name = next(
-            (frame[c].iloc[pos] for c in ("display_name", "name") if c in frame
-             and isinstance(frame[c].iloc[pos], str) and frame[c].iloc[pos].strip()),
-            None,
-        )  # fmt: skip
-        out.append(name if name is not None else str(ident))
-    return out
+    out = pd.Series(frame.index.astype(str), index=frame.index, dtype=object)
+    for col in ("name", "display_name"):  # the later one wins where it has text
+        if col in frame:
+            given = frame[col].map(lambda v: isinstance(v, str) and bool(v.strip()))
+            out = out.where(~given.to_numpy(dtype=bool), frame[col])
+    return out.tolist()
 
 
 def _reach(

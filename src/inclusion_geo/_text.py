@@ -45,6 +45,9 @@ def _clean(series: pd.Series, *, as_text: bool) -> tuple[pd.Series, int]:
     out: list[object] = []
     count = 0
     for value in series.tolist():
+        if isinstance(value, str) and not UNSAFE.search(value):  # the usual case, quickly
+            out.append(value.strip() or None)
+            continue
         if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
             out.append(None)
             continue

@@ -540,9 +540,11 @@ def domain_contributions_png(
     )
     names = [clean_text(n) for n in (wards["name"] if "name" in wards else wards.index)]
     order = np.argsort(parts.sum(axis=1).to_numpy(), kind="stable")  # names may repeat
-    # "tight": ward names' widths are known only when drawn
-    fig = _figure((7, max(3, 0.22 * len(parts) + 1)), layout="tight")
-    ax = fig.add_subplot()
+    # margins from the longest ward name (a "tight" layout would draw the figure twice)
+    width, height = 7.0, max(3.0, 0.22 * len(parts) + 1)
+    left = min(0.45, (0.25 + 0.055 * max([len(n) for n in names] or [1])) / width)
+    fig = _figure((width, height))
+    ax = fig.add_axes((left, 0.55 / height, 0.97 - left, 1 - 0.95 / height))
     colours = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"]
     y = np.arange(len(order))
     left = np.zeros(len(order))
