@@ -111,13 +111,17 @@ def test_council_names_are_cleaned_and_write_to_xlsx(tmp_path):
         }
     ).to_csv(csv, index=False)
     with pytest.raises(Exception, match="IllegalCharacter|cannot be used in worksheets"):
-        pd.DataFrame({"name": [CONTROL]}).to_excel(tmp_path / "raw.xlsx")  # the crash, before
+        pd.DataFrame({"name": [CONTROL]}).to_excel(
+            tmp_path / "raw.xlsx", engine="openpyxl"
+        )  # the crash, before
     with pytest.warns(UserWarning, match=r"^4 values in asset list hubs\.csv") as rec:
         assets = read_asset_table(csv)
     assert len(rec) == 1
     assert assets["name"].tolist() == list(CLEAN.values())
     assert assets["operator"].tolist()[:2] == ["LeedsCity", "Council"]
-    pd.DataFrame(assets.drop(columns="geometry")).to_excel(tmp_path / "assets.xlsx")
+    pd.DataFrame(assets.drop(columns="geometry")).to_excel(
+        tmp_path / "assets.xlsx", engine="openpyxl"
+    )
 
 
 def test_boundary_area_and_ward_names_are_cleaned(shared_data, tmp_path):
