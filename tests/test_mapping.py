@@ -365,3 +365,110 @@ def test_importing_mapping_compiles_nothing():
 def test_the_panel_gives_adults_likely_offline_as_an_estimate(demo_result):
     html = demo_result.map().get_root().render()
     assert "Adults likely offline" in html and "a modelled estimate" in html
+
+
+# --- building and saving stays cheap, and writes what it wrote row by row ------------------
+
+
+def test_saving_a_map_compiles_no_template_per_layer(demo_result, tmp_path, template_log):
+    """folium's GeoJsonTooltip and GeoJsonPopup compiled a template for every layer when the
+    page was saved (21 for the demo map, 33 for Leeds'); the map's elements have fixed
+    templates, compiled once at import."""
+    m = demo_result.map()
+    template_log.clear()
+    mapping.save_map(m, tmp_path / "m.html")
+    assert template_log == []
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a & b", "a & b", None, float("nan"), "{{ x }}", "", "<i>"],
+        [1, True, 1.0, None, "1", ["a", "<b>"]],  # 1 and True must not share an escaped text
+        [],
+    ],
+)
+def test_escaping_a_column_is_escaping_each_value(values):
+    import pandas as pd
+
+    expected = [mapping._e(v) for v in values]
+    assert mapping._e_all(pd.Series(values, dtype=object)) == expected
+    assert mapping._e_all(values) == expected
+    if all(isinstance(v, str) or v is None for v in values):
+        assert mapping._e_all(pd.Series(values, dtype="str")) == expected
+
+
+def test_feature_collection_is_script_safe_and_reads_back(demo):
+    """GeoJSON written as text (one GEOS call for the geometry, no dicts) parses back to the
+    same geometry and properties, and nothing in it can end the script element."""
+    import json
+
+    from shapely.geometry import shape
+
+    from inclusion_geo._map_elements import feature_collection, geometry_texts
+
+    texts = [*HOSTILE.values(), "</script><script>alert(1)</script>", "it's"]
+    web = mapping.to_web_geometry(demo.areas.iloc[: len(texts)], simplify_m=5)
+    page = feature_collection(
+        geometry_texts(web.geometry), {"shown": mapping._e_all(texts), "raw": texts}
+    )
+    assert not set("<>&'") & set(page)
+    features = json.loads(page)["features"]
+    assert [f["properties"]["raw"] for f in features] == texts
+    assert [f["properties"]["shown"] for f in features] == [mapping._e(t) for t in texts]
+    for feature, geometry in zip(features, web.geometry, strict=True):
+        assert shape(feature["geometry"]).equals_exact(geometry, 0)
+    assert json.loads(feature_collection([], {}))["features"] == []
+
+
+def test_the_pages_area_data_holds_each_areas_details(demo_result):
+    import json
+
+    from shapely.geometry import shape
+
+    m = demo_result.map()
+    (data,) = [e for e in mapping._walk(m) if isinstance(e, mapping._AreaData)]
+    features = json.loads(data.text())["features"]
+    areas = demo_result.areas
+    props = [f["properties"] for f in features]
+    assert [p["name"] for p in props] == [mapping._e(n) for n in areas["name"]]
+    assert [p["__code__"] for p in props] == [mapping._e(c) for c in areas.index]
+    assert [p["risk_index"] for p in props] == [f"{v:,.2f}" for v in areas["risk_index"]]
+    assert [p["population"] for p in props] == [f"{v:,}" for v in areas["population"]]  # ints
+    assert {p["search"] for p in props} >= {
+        f"{mapping._e(n)} | {mapping._e(w)}"
+        for n, w in zip(areas["name"], areas["ward_name"], strict=True)
+    }
+    web = mapping.to_web_geometry(areas, simplify_m=5)
+    for feature, geometry in zip(features, web.geometry, strict=True):
+        assert shape(feature["geometry"]).equals_exact(geometry, 0)
+
+
+def _popup_row_by_row(row) -> str:
+    """An asset's popup as the map made it before, one row at a time (the reference)."""
+    e = mapping._e
+    lines = [f"<b>{e(row.get('display_name', row.get('name')))}</b>"]
+    for col, label in mapping._ASSET_FIELDS:
+        value = row.get(col)
+        if not mapping._missing(value):
+            lines.append(f"{e(label)}: {e(value)}")
+    return "<br>".join(lines)
+
+
+def test_asset_popups_are_those_made_row_by_row(demo_result):
+    import pandas as pd
+
+    assets = mapping._asset_texts(demo_result.assets.head(60))
+    for i, text in enumerate(HOSTILE.values()):
+        assets.iloc[i, assets.columns.get_loc("display_name")] = text
+        assets.iloc[-1 - i, assets.columns.get_loc("opening_hours")] = text
+    assets.iloc[0, assets.columns.get_loc("operator")] = ""  # blank: left out
+    assets.iloc[1, assets.columns.get_loc("operator")] = None  # missing: left out
+    # an object column mixing text, blanks, missing values, numbers and flags
+    mixed = ["", None, float("nan"), 0, False, "yes & <no>"] * 10
+    assets["wheelchair"] = pd.Series(mixed, index=assets.index, dtype=object)
+    names = mapping._e_all(assets["display_name"])
+    popups = mapping._popups(assets, names)
+    assert popups == [_popup_row_by_row(row) for _, row in assets.iterrows()]
+    assert any("Wheelchair access: 0" in p for p in popups)
+    assert any("Wheelchair access: False" in p for p in popups)

@@ -20,8 +20,9 @@ import html
 import re
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -44,9 +45,31 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True).translate(_BRACES)
 
 
+def _e_all(values: Iterable) -> list[str]:
+    """:func:`_e` of every value, each distinct text escaped once (a column of a thousand
+    rows usually holds far fewer distinct values)."""
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        return [_e(v) for v in series]  # mixed types: 1 and True must not share an entry
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    table = np.array([_e(u) for u in uniques] + [""], dtype=object)  # code -1 (missing): ""
+    return table[codes].tolist()
+
+
 def _js(value: object) -> str:
     """A JSON literal safe inside a ``<script>`` element (``<``, ``>``, ``&``, ``'`` escaped)."""
     return str(htmlsafe_json_dumps(value))
+
+
+def _html_safe_json(text: str) -> str:
+    """JSON text made safe inside a ``<script>`` element as :func:`_js` makes it: ``<``, ``>``,
+    ``&`` and ``'`` as ``\\u`` escapes (the same string once parsed)."""
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("'", "\\u0027")
+    )
 
 
 class _Raw(Element):
@@ -190,6 +213,10 @@ _CSS = """<style>
   border:1px solid #777}
 .ig-dot{border-radius:50%}
 .ig-dot.ig-small{width:9px;height:9px;margin:0 8px 0 3px}
+.foliumpopup{margin:auto}
+.foliumtooltip table,.foliumpopup table{margin:auto}
+.foliumtooltip tr,.foliumpopup tr{text-align:left}
+.foliumtooltip th,.foliumpopup th{padding:2px;padding-right:8px}
 </style>"""
 
 _PANEL = (
@@ -204,6 +231,14 @@ function igRows(p, fields, skip) {
   return fields.filter(function(f) {
     return f[0] !== skip && p[f[0]] !== undefined && p[f[0]] !== '';
   }).map(function(f) { return '<tr><th>' + f[1] + '</th><td>' + p[f[0]] + '</td></tr>'; }).join('');
+}
+function igDetail(p, fields, labels) {
+  // a place's or ward's tooltip or popup, as folium's GeoJsonTooltip and GeoJsonPopup made it
+  return '<div><table>' + fields.map(function(f) {
+    var v = p[f[0]];
+    return '<tr>' + (labels ? '<th>' + f[1] + '</th> ' : '') + '<td>' +
+      (v === null || v === undefined ? '' : v) + '</td></tr>';
+  }).join('') + '</table></div>';
 }
 function igTooltip(p, fields, hint) {
   return '<table class="ig-tip">' + igRows(p, fields) + '</table>' +
@@ -467,6 +502,7 @@ _MIME = {
 }
 
 
+@cache
 def _data_uri(filename: str) -> str:
     path = resources.files("inclusion_geo") / "_static" / filename
     data = path.read_bytes()

@@ -24,7 +24,6 @@ while a map is built and saved contains data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -38,11 +37,23 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
 from ._errors import InclusionGeoError
-from ._map_elements import _AreaData, _AreaLayer, _Circles, _SearchControl
+from ._map_elements import (
+    _ASSET_FIELDS,  # noqa: F401  (tests check popups against it)
+    _AreaData,
+    _AreaLayer,
+    _asset_texts,
+    _Circles,
+    _Features,
+    _missing,  # noqa: F401  (tests check popups against it)
+    _popups,
+    _SearchControl,
+    geometry_texts,
+)
 from ._map_page import (
     LEGEND_SYNC,
     LINE_PANE,
     _e,
+    _e_all,
     _inline_dependencies,
     _js,
     _Literal,  # noqa: F401  (part of the page's safety; tests and docs name it here)
@@ -137,16 +148,30 @@ def to_web_geometry(
 ) -> gpd.GeoDataFrame:
     """A copy in EPSG:4326, simplified without opening gaps between neighbours, coordinates
     rounded to ``precision`` degrees (1e-5 is about a metre)."""
-    out = to_bng(frame, what="layer").copy()
-    geoms = out.geometry.to_numpy()
-    if simplify_m > 0 and out.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+    out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    web = _web_geometries(frame, simplify_m=simplify_m, precision=precision)
+    return gpd.GeoDataFrame(out, geometry=web, crs=web.crs)
+
+
+def _web_geometries(
+    frame: gpd.GeoDataFrame, *, simplify_m: float = 0.0, precision: float = 1e-5
+) -> gpd.GeoSeries:
+    """The geometry of :func:`to_web_geometry` alone (no copy of the other columns).
+
+    Each coordinate is rounded on its own ("pointwise"): shared vertices round alike, so
+    neighbours still meet, and no overlay is run (rounding with a valid-output overlay costs
+    ten times as much and only moves where each ring starts).
+    """
+    bng = to_bng(frame, what="layer")
+    geoms = bng.geometry.to_numpy()
+    if simplify_m > 0 and bng.geom_type.isin(["Polygon", "MultiPolygon"]).all():
         try:
             geoms = shapely.coverage_simplify(geoms, simplify_m)  # shared edges stay shared
         except Exception:  # not a valid coverage (overlaps): simplify each, keeping topology
             geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
-    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs)).to_crs("EPSG:4326")
-    out = out.set_geometry(shapely.set_precision(out.geometry.to_numpy(), precision))
-    return out
+    web = gpd.GeoSeries(geoms, index=frame.index, crs=bng.crs).to_crs("EPSG:4326")
+    rounded = shapely.set_precision(web.to_numpy(), precision, mode="pointwise")
+    return gpd.GeoSeries(rounded, index=frame.index, crs=web.crs)
 
 
 def new_map(
@@ -229,15 +254,6 @@ def _register_legend(
     _legends(m).append((layer_name, title, list(items), note, group))
 
 
-def _features(frame: gpd.GeoDataFrame, props: pd.DataFrame) -> dict:
-    """GeoJSON with every property escaped for display (tooltips insert them as HTML)."""
-    geo = json.loads(frame.geometry.to_json(drop_id=True))
-    records = props.to_dict("records")
-    for feature, row in zip(geo["features"], records, strict=True):
-        feature["properties"] = {k: _e(v) for k, v in row.items()}
-    return geo
-
-
 def _display(values: pd.Series) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: "yes", False: "no"})
@@ -297,22 +313,21 @@ def _area_data(
         furnish(m)
     key = (tuple(areas.index), round(simplify_m, 3))
     if key not in shared:
-        web = to_web_geometry(areas, simplify_m=simplify_m)
+        web = _web_geometries(areas, simplify_m=simplify_m)
+        data = _AreaData(geometry_texts(web), areas.index)
         wanted = [*(tooltip or DEFAULT_AREA_TOOLTIP), *(panel or DEFAULT_AREA_PANEL)]
-        cols = {}
         for col in dict.fromkeys(wanted):
             if col == "__code__":
-                cols[col] = areas.index.astype(str)
+                data.set_property(col, pd.Series(areas.index.astype(str), index=areas.index))
             elif col in areas.columns:
-                cols[col] = _display(areas[col]).to_numpy()
-        data = _AreaData(_features(web, pd.DataFrame(cols, index=areas.index)), areas.index)
+                data.set_property(col, _display(areas[col]))
         m.add_child(data)
         shared[key] = data
     return shared[key]
 
 
 def _fields(data: _AreaData, fields, default=DEFAULT_AREA_TOOLTIP) -> list[tuple[str, str]]:
-    present = set(data.data["features"][0]["properties"]) if data.data["features"] else set()
+    present = set(data.properties) if len(data.index) else set()
     return [(k, v) for k, v in (fields or default).items() if k in present]
 
 
@@ -505,6 +520,12 @@ def add_outline(
     return m
 
 
+def _marker_options(**style) -> dict:
+    """A circle marker's Leaflet options, as ``folium.CircleMarker(fill=True, **style)`` sets
+    them (radius, colours, weights)."""
+    return folium.CircleMarker(fill=True, **style).options
+
+
 def add_places(
     m: folium.Map,
     places: gpd.GeoDataFrame,
@@ -517,20 +538,24 @@ def add_places(
     """Places of a plan or scenario (new hubs, closed places) as large markers: ``places``
     has ``name`` and ``description`` (shown on click); every value is escaped."""
     require_columns(places, ["name", "description"], what="places")
-    web = to_web_geometry(places)
     group = folium.FeatureGroup(name=_e(name), show=show)
-    geo = json.loads(web.geometry.to_json(drop_id=True))
-    for feature, n, text in zip(geo["features"], web["name"], web["description"], strict=True):
-        feature["properties"] = {"label": _e(n), "popup": f"<b>{_e(n)}</b><br>{_e(text)}"}
-    folium.GeoJson(
-        geo,
-        marker=folium.CircleMarker(
-            radius=10, color="#000000", weight=3, fill=True, fill_color=colour, fill_opacity=0.9
-        ),
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-        highlight_function=None,
-    ).add_to(group)
+    names, texts = _e_all(places["name"]), _e_all(places["description"])
+    markup = {
+        "label": names,
+        "popup": [f"<b>{n}</b><br>{t}" for n, t in zip(names, texts, strict=True)],
+    }
+    marker = _marker_options(
+        radius=10, color="#000000", weight=3, fill_color=colour, fill_opacity=0.9
+    )
+    group.add_child(
+        _Features(
+            geometry_texts(_web_geometries(places)),
+            markup,
+            tooltip=[("label", "")],
+            popup=[("popup", "")],
+            marker=marker,
+        )
+    )
     group.add_to(m)
     _register_legend(m, name, name, [("dot:" + colour, label)])
     return m
@@ -546,50 +571,22 @@ def add_wards(
 ) -> folium.Map:
     """Ward boundaries with their names on hover (drawn above the areas, below the markers)."""
     ensure_panes(m)
-    web = to_web_geometry(wards, simplify_m=5.0)
-    props = pd.DataFrame({"ward": web[name_column] if name_column in web.columns else web.index})
+    names = wards[name_column] if name_column in wards.columns else wards.index.to_series()
     group = folium.FeatureGroup(name=_e(name), show=show)
-    folium.GeoJson(
-        _features(web, props),
-        style_function=lambda f: {
-            "fill": False,
-            "color": "#333333",
-            "weight": 1.6,
-            "dashArray": "4 3",
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["ward"], aliases=["Ward"]),
-        pane=LINE_PANE,
-    ).add_to(group)
+    style = {"fill": False, "color": "#333333", "weight": 1.6, "dashArray": "4 3"}
+    group.add_child(
+        _Features(
+            geometry_texts(_web_geometries(wards, simplify_m=5.0)),
+            {"ward": _e_all(names)},
+            tooltip=[("ward", "Ward")],
+            labels=True,
+            style=style,
+            pane=LINE_PANE,
+        )
+    )
     group.add_to(m)
     _register_legend(m, name, name, [("outline-dash:#333333", "ward boundary")])
     return m
-
-
-_ASSET_FIELDS = [
-    ("tier_reason", "Why listed"),
-    ("category", "Category"),
-    ("subcategory", "Type"),
-    ("hours_text", "Open"),
-    ("capacity_text", "Capacity"),
-    ("source", "Source"),
-    ("opening_hours", "Opening hours"),
-    ("internet_access", "Internet access"),
-    ("wheelchair", "Wheelchair access"),
-    ("operator", "Operator"),
-]
-
-
-def _missing(value: object) -> bool:
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value))) or value == ""
-
-
-def _popup_html(row: pd.Series) -> str:
-    lines = [f"<b>{_e(row.get('display_name', row.get('name')))}</b>"]
-    for col, label in _ASSET_FIELDS:
-        value = row.get(col)
-        if not _missing(value):
-            lines.append(f"{_e(label)}: {_e(value)}")
-    return "<br>".join(lines)
 
 
 TIER_NAMES = {1: "Digital support", 2: "Venue that could host", 3: "Context"}
@@ -598,45 +595,6 @@ TIER_LEGEND = {
     2: "Venues that could host help",
     3: "Context: other places",
 }
-
-
-def _asset_texts(assets: pd.DataFrame) -> pd.DataFrame:
-    """Opening hours and capacity in words, for popups."""
-    out = assets.copy()
-    if "hours_per_week" in out:
-        hours = pd.to_numeric(out["hours_per_week"], errors="coerce")
-        flags = [
-            "; ".join(
-                word
-                for word, on in (("evenings", ev), ("weekends", we))
-                if not _missing(on) and bool(on)
-            )
-            for ev, we in zip(
-                out.get("open_evenings", pd.Series(pd.NA, index=out.index)),
-                out.get("open_weekends", pd.Series(pd.NA, index=out.index)),
-                strict=True,
-            )
-        ]
-        raw = out.get("opening_hours", pd.Series(pd.NA, index=out.index))
-        out["hours_text"] = [
-            (f"{r} " if not _missing(r) else "")
-            + (
-                f"({h:.3g} h a week{'; ' + f if f else ''})"
-                if np.isfinite(h)
-                else "(hours unknown)"
-            )
-            for r, h, f in zip(raw, hours, flags, strict=True)
-        ]
-    elif "opening_hours" in out:
-        out["hours_text"] = out["opening_hours"]
-    if "capacity" in out:
-        cap = pd.to_numeric(out["capacity"], errors="coerce")
-        source = out.get("capacity_source", pd.Series("", index=out.index)).fillna("")
-        out["capacity_text"] = [
-            "" if not np.isfinite(c) else f"{c:g} at once" + (f" ({s})" if s else "")
-            for c, s in zip(cap, source, strict=True)
-        ]
-    return out
 
 
 def add_assets(
@@ -677,45 +635,51 @@ def add_assets(
         if tiered
         else [(None, c) for c in cats]
     )
+    names = _e_all(web.get("display_name", web["name"]))
+    markup = {
+        "popup": np.array(_popups(web, names), dtype=object),
+        "label": np.array(names, dtype=object),
+    }
+    geometries = np.array(geometry_texts(web.geometry), dtype=object)
+    category = web["category"].to_numpy()
+    tier_of = web["tier"].to_numpy() if tiered else None
     for tier, cat in keys:
         colour = colour_of[cat]
-        subset = web[web["category"] == cat]
-        if tier is not None:
-            subset = subset[subset["tier"] == tier]
+        rows = np.flatnonzero(
+            (category == cat) if tier is None else (category == cat) & (tier_of == tier)
+        )
         label = str(cat).replace("_", " ")
         prefix = "Assets" if tier is None else f"{TIER_NAMES.get(tier, f'Tier {tier}')}"
-        layer_name = f"{prefix}: {label} ({len(subset)})"
+        layer_name = f"{prefix}: {label} ({len(rows)})"
         visible = show if isinstance(show, bool) else cat in set(show)
         if tier is not None and show is True:
             visible = tier in set(show_tiers)
         group = folium.FeatureGroup(name=_e(layer_name), show=visible)
-        use_cluster = len(subset) > 100 if cluster is None else cluster
+        use_cluster = len(rows) > 100 if cluster is None else cluster
         target = folium.plugins.MarkerCluster(control=False).add_to(group) if use_cluster else group
-        geo = json.loads(subset.geometry.to_json(drop_id=True))
-        names = subset.get("display_name", subset["name"])
-        for feature, (_, row), name in zip(geo["features"], subset.iterrows(), names, strict=True):
-            # already-escaped HTML: the popup and tooltip insert these strings as HTML
-            feature["properties"] = {"popup": _popup_html(row), "label": _e(name)}
-        folium.GeoJson(
-            geo,
-            marker=folium.CircleMarker(
-                radius=6 if tier in (None, 1) else 4.5,
-                color="#222222",
-                weight=1.5 if tier == 1 else 1,
-                fill=True,
-                fill_color=colour,
-                fill_opacity=0.95 if tier in (None, 1, 2) else 0.6,
-            ),
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-            popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-            highlight_function=None,
-        ).add_to(target)
+        marker = _marker_options(
+            radius=6 if tier in (None, 1) else 4.5,
+            color="#222222",
+            weight=1.5 if tier == 1 else 1,
+            fill_color=colour,
+            fill_opacity=0.95 if tier in (None, 1, 2) else 0.6,
+        )
+        # already-escaped HTML: the popup and tooltip insert these strings as HTML
+        target.add_child(
+            _Features(
+                geometries[rows],
+                {k: v[rows] for k, v in markup.items()},
+                tooltip=[("label", "")],
+                popup=[("popup", "")],
+                marker=marker,
+            )
+        )
         group.add_to(m)
         title = TIER_LEGEND.get(tier, prefix) if tier is not None else "Places (assets)"
         swatch = ("dot:" if tier in (None, 1) else "dot-small:") + colour
         note = "numbered circles: groups of places, zoom in" if use_cluster else None
         _register_legend(
-            m, layer_name, title, [(swatch, f"{label} ({len(subset):,})")], note=note, group=title
+            m, layer_name, title, [(swatch, f"{label} ({len(rows):,})")], note=note, group=title
         )
     return m
 
@@ -733,11 +697,11 @@ def add_catchments(
     given), off by default; ``name`` says what they are around. Drawn below the markers."""
     ensure_panes(m)
     subset = assets if category is None else assets[assets["category"] == category]
-    subset = to_web_geometry(subset)
+    subset = _web_geometries(subset)
     what = name or (category or "assets").replace("_", " ")
     layer_name = f"Catchments: {what} ({radius_m:g} m)"
     group = folium.FeatureGroup(name=_e(layer_name), show=show)
-    group.add_child(_Circles(subset.geometry, radius_m))
+    group.add_child(_Circles(subset, radius_m))
     group.add_to(m)
     _register_legend(
         m, layer_name, layer_name, [("outline:#0072B2", f"{radius_m:g} m around each")]
@@ -757,7 +721,10 @@ def add_search(
     outlined, and its details (``panel``'s fields) shown in the side panel."""
     present = [f for f in fields if f in areas.columns]
     data = _area_data(m, areas, simplify_m=simplify_m, panel=panel)
-    data.set_property("search", areas[present].astype(str).agg(" | ".join, axis=1))
+    text = pd.Series("", index=areas.index, dtype=object)
+    for i, field in enumerate(present):
+        text = text + (" | " if i else "") + areas[field].astype(str).astype(object)
+    data.set_property("search", text)
     layer = _AreaLayer(data, name="search index", show=False, interactive=False)
     layer.control = False
     m.add_child(layer)
