@@ -1,8 +1,12 @@
 """The national run: every local authority in England and Wales (34,753 LSOA 2011) from national files,
 with per-authority maps and tables, and the share of the time spent just reading inputs.
 
-Run: .venv/bin/python benchmarks/bench_national.py   (targets: whole run < 5 min, peak < 2 GB;
-scoring + hotspots + roll-ups < 10 s; total no more than 3x the time to read the inputs)
+Run: .venv/bin/python benchmarks/bench_national.py   (targets: whole run with every
+authority's pages <= 60 s on a 2-core machine, peak < 2 GB; scoring + hotspots + roll-ups
+< 10 s; total no more than 3x the time to read the inputs)
+
+Wall times count whatever else the machine is doing; the CPU seconds of the run (this process
+and its page-writing processes) are printed beside them, as a figure that does not.
 
 ``--quick`` runs the same national machinery on three authorities (examples/west_yorkshire.toml)
 so the test suite exercises the script cheaply; the figures in docs/performance.md come from
@@ -43,15 +47,20 @@ def main() -> None:
         with timed("read inputs only, harmonised Census cached"):
             inputs = load_inputs(config)
         print(f"areas {len(inputs.areas):,}; authorities {inputs.areas['lad_code'].nunique()}")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         with ProcessTreeMemory() as memory:
             run = run_national(config, tmp / "out", progress=False)
-        total = time.perf_counter() - start
+        total, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
         for name, seconds in run.timings.items():
             part = name.partition(": ")[2]  # a stage of the per-authority pass
             print(f"    {part:<44} {seconds:8.2f} s" if part else f"  {name:<46} {seconds:8.2f} s")
-        print(f"{'whole national run':<48} {total:8.1f} s   (target < 300 s)")
+        print(f"{'whole national run':<48} {total:8.1f} s   (target <= 60 s, every page)")
+        print(
+            f"{'CPU of the run, page workers included':<48} {cpu:8.1f} s   ({run.workers} workers)"
+        )
         print(f"{'authorities done / failed':<48} {len(run.succeeded)} / {len(run.failed)}")
+        pages = run.timings["per-authority pages"] / max(len(run.succeeded), 1)
+        print(f"{'pages per authority (wall, all workers)':<48} {pages:8.3f} s")
         read = run.timings["load"]
         compute = (
             run.timings["national scoring"]
@@ -83,6 +92,14 @@ def main() -> None:
         f"{'peak resident memory, with the page workers':<48} {memory.peak_mb:8.0f} MB   "
         f"(target < 2,048 MB; sampled, {run.workers} workers)"
     )
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU seconds of this process and of its finished child processes."""
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ def test_outputs_are_the_same_written_by_one_process_or_three(tmp_path):
 
     one, three = tmp_path / "one", tmp_path / "three"
     assert main(["run", "--out", str(one), "--permutations", "0", "--workers", "1", "--quiet"]) == 0
-    assert main(["run", "--out", str(three), "--permutations", "0", "--workers", "3", "--quiet"]) == 0
+    assert (
+        main(["run", "--out", str(three), "--permutations", "0", "--workers", "3", "--quiet"]) == 0
+    )
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(three) for p in three.rglob("*") if p.is_file())
     assert any(f.suffix == ".png" for f in files) and any(f.parent.name == "wards" for f in files)

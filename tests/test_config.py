@@ -522,7 +522,9 @@ def test_run_config_refuses_a_run_over_several_authorities(tmp_path):
         run_config(path)
 
 
-def test_workers_in_a_single_authority_run_sets_its_output_processes(tmp_path, captured, monkeypatch):
+def test_workers_in_a_single_authority_run_sets_its_output_processes(
+    tmp_path, captured, monkeypatch
+):
     """[output] workers (or --workers) is used by a single run too: that many processes write
     its outputs at once (this one included), --workers winning over the config."""
     import inclusion_geo.cli as cli

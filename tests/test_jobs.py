@@ -10,7 +10,7 @@ import warnings
 import pytest
 
 from inclusion_geo._errors import InclusionGeoError
-from inclusion_geo._jobs import close_pool, output_pool, submit
+from inclusion_geo._jobs import close_pool, start_pool, submit
 from inclusion_geo.cli import main
 
 
@@ -31,7 +31,7 @@ def _die_in_a_worker() -> str:
 
 @pytest.fixture(scope="module")
 def pool():
-    pool = output_pool(1)
+    pool = start_pool(1)
     yield pool
     close_pool(pool)
 
@@ -57,7 +57,7 @@ def test_without_a_pool_the_job_runs_here_at_once():
 
 
 def test_a_dead_workers_job_is_done_in_this_process_with_a_warning():
-    pool = output_pool(1)
+    pool = start_pool(1)
     try:
         job = submit(pool, _die_in_a_worker)
         with pytest.warns(UserWarning, match="process stopped.*in this process instead"):

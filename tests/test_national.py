@@ -120,17 +120,17 @@ def test_pages_written_in_worker_processes_match_one_process(config, tmp_path):
 
 
 def test_an_authority_whose_pages_fail_is_reported(config, tmp_path, monkeypatch):
-    import inclusion_geo.national as national
+    import inclusion_geo.report as report
     from inclusion_geo._errors import InclusionGeoError
 
-    real = national.write_outputs
+    real = report.write_outputs
 
     def flaky(result, folder, **kwargs):
         if folder.name == "E08000032":
             raise InclusionGeoError("disk full (simulated)")
         return real(result, folder, **kwargs)
 
-    monkeypatch.setattr(national, "write_outputs", flaky)
+    monkeypatch.setattr(report, "write_outputs", flaky)
     with pytest.warns(UserWarning):
         run = run_national(config, tmp_path / "out", progress=False, workers=1)
     assert run.failed == {"E08000032": "writing its pages failed: disk full (simulated)"}
@@ -153,9 +153,15 @@ def test_extent_and_summaries_by_hand():
         }
     )
     s = la_summaries(areas)
-    assert s.loc["A", "average_score"] == pytest.approx(5.0)
-    assert s.loc["A", "pct_population_top_decile"] == pytest.approx(25.0)
-    assert s.loc["A", "average_score_rank"] == 1
+    # aggregate.rollup's names, as in wards.csv, and the national run's additions
+    assert s.loc["A", "national_risk_index"] == pytest.approx(5.0)
+    assert s.loc["A", "max_national_risk_index"] == 8.0
+    assert s.loc["A", "pct_pop_top_decile"] == pytest.approx(25.0)
+    assert s.loc["A", "n_top_decile_areas"] == 1 and s.loc["A", "pct_areas_top_decile"] == 50.0
+    assert s["rank"].to_dict() == {"A": 1, "B": 2} and s.index.tolist() == ["A", "B"]
+    assert s.loc["A", "extent"] == pytest.approx(0.25) and s.loc["B", "extent"] == 0.0
+    assert s["extent_rank"].to_dict() == {"A": 1, "B": 2}
+    assert "pct_areas_access_measured" not in s  # only with access_level
 
 
 def england_wales_config(
@@ -220,7 +226,7 @@ def test_england_and_wales_together(shared_data, tmp_path):
 def test_pages_finish_in_process_if_a_worker_dies(config, tmp_path, monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
 
-    import inclusion_geo.national as national
+    import inclusion_geo._jobs as _jobs
 
     class DyingPool:  # stands in for a pool whose worker is killed after the first page
         def __init__(self, *args, **kwargs):
@@ -232,15 +238,69 @@ def test_pages_finish_in_process_if_a_worker_dies(config, tmp_path, monkeypatch)
         def __exit__(self, *exc):
             return False
 
+        def submit(self, fn, *args):  # the warm-up imports
+            pass
+
+        def shutdown(self, **kwargs):
+            pass
+
         def map(self, fn, jobs, chunksize=1):
             yield fn(jobs[0])
             raise BrokenProcessPool("a worker was killed (simulated)")
 
-    monkeypatch.setattr(national, "ProcessPoolExecutor", DyingPool)
+    monkeypatch.setattr(_jobs, "ProcessPoolExecutor", DyingPool)
     with pytest.warns(UserWarning) as caught:
         run = run_national(config, tmp_path / "out", progress=False, workers=2)
     assert sorted(run.succeeded) == sorted(CODES) and run.failed == {}
     assert any(
-        "writing the other 2 authorities' pages in this process" in str(w.message) for w in caught
+        "doing the other 2 of 3 local authorities in this process" in str(w.message) for w in caught
     )
     assert all((run.out_dir / code / "map.html").exists() for code in CODES)
+
+
+def test_a_warning_while_writing_one_authoritys_pages_names_it(config, tmp_path, monkeypatch):
+    """Page-writing warnings used to be switched off; now each reaches the user, prefixed
+    with the authority whose pages raised it."""
+    import warnings
+
+    import inclusion_geo.report as report
+
+    real = report.write_outputs
+
+    def caveat(result, folder, **kwargs):
+        if folder.name == "E08000033":
+            warnings.warn("3 areas have no ward name (simulated)", UserWarning, stacklevel=2)
+        return real(result, folder, **kwargs)
+
+    monkeypatch.setattr(report, "write_outputs", caveat)
+    with pytest.warns(UserWarning) as caught:
+        run = run_national(config, tmp_path / "out", progress=False, workers=1)
+    said = [str(w.message) for w in caught if "simulated" in str(w.message)]
+    assert said == ["Calderdale: 3 areas have no ward name (simulated)"]
+    assert sorted(run.succeeded) == sorted(CODES)
+
+
+def test_page_warnings_come_back_from_worker_processes(demo_result, tmp_path):
+    """A warning raised in a worker process (here mapclassify's, on a map whose values are all
+    the same) is passed back and said in this process, naming the group."""
+    from dataclasses import replace
+
+    import inclusion_geo.report as report
+
+    parts = report._split_by(demo_result, "ward_code", "ward_name")
+    flat_code, other_code = sorted(parts)[:2]
+    flat = parts[flat_code].areas.copy()
+    for col in flat.columns[flat.dtypes.map(lambda d: d.kind == "f")]:
+        flat[col] = 1.0
+    two = {flat_code: replace(parts[flat_code], areas=flat), other_code: parts[other_code]}
+    with pytest.warns(UserWarning) as caught:
+        outcomes = dict(report.write_pages(two, tmp_path, maps_only=True, workers=2))
+    assert outcomes == {flat_code: None, other_code: None}
+    messages = [str(w.message) for w in caught]
+    flat_place = parts[flat_code].place
+    assert any(m.startswith(f"{flat_place}: Not enough unique values") for m in messages)
+    places = (flat_place, parts[other_code].place)
+    assert all(m.startswith(tuple(f"{p}: " for p in places)) for m in messages)
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == sorted(
+        f"{c}.html" for c in two
+    )  # fmt: skip

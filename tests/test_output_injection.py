@@ -303,8 +303,8 @@ def test_national_index_and_summary_escape_every_name(tmp_path):
     codes = [f"E0{i}" if i % 2 else name for i, name in enumerate(hostile_names(len(HOSTILE))[::-1])]  # fmt: skip
     summaries = pd.DataFrame(
         {
-            "name": names, "average_score_rank": range(1, len(names) + 1), "average_score": 1.0,
-            "pct_population_top_decile": 5.0, "extent": 0.1, "n_areas": 3,
+            "name": names, "rank": range(1, len(names) + 1), "national_risk_index": 1.0,
+            "pct_pop_top_decile": 5.0, "extent": 0.1, "n_areas": 3,
             "pct_areas_access_measured": [0.0, 100.0] * (len(names) // 2) + [0.0] * (len(names) % 2),
         },
         index=codes,

@@ -275,6 +275,30 @@ def test_rollup_conserves_totals_and_weights_by_population():
     assert wards.loc["W2", "n_priority_areas"] == 0
 
 
+def test_rollup_by_another_score_names_and_ranks_by_it():
+    """A national run rolls its authorities up by national_risk_index: the same roll-up, the
+    names following the score."""
+    areas = pd.DataFrame(
+        {
+            "lad_code": ["A", "A", "B", "B"],
+            "population": [100, 300, 200, 200],
+            "national_risk_index": [8.0, 2.0, 4.0, 5.0],
+            "risk_index": [9.0, 1.0, 9.0, 1.0],  # the local score: not what ranks here
+            "national_decile": [1, 8, 3, 2],
+        }
+    )
+    out = rollup(
+        areas, by="lad_code", intensive_variables=["national_risk_index"],
+        top_decile_column="national_decile", score_column="national_risk_index",
+    )  # fmt: skip
+    assert out.loc["A", "national_risk_index"] == pytest.approx((800 + 600) / 400)
+    assert out["max_national_risk_index"].to_dict() == {"A": 8.0, "B": 5.0}
+    assert "max_risk_index" not in out and out.index.tolist() == ["B", "A"]
+    assert out["rank"].to_dict() == {"B": 1, "A": 2}
+    assert out["hides_extremes"].to_dict() == {"B": False, "A": True}
+    assert out.loc["A", "pct_pop_top_decile"] == pytest.approx(25.0)
+
+
 def test_rollup_refuses_unassigned_and_empty_areas():
     a = areas()
     a.loc["E01000002", "ward_code"] = np.nan

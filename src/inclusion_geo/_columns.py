@@ -137,7 +137,8 @@ _EXACT: dict[str, Entry] = {
 
 # columns whose meaning depends on the table (ward and authority roll-ups)
 _ROLLUP = "aggregate.rollup: areas to wards, population-weighted"
-_LA = "national.la_summaries (after the IoD local authority summaries)"
+_LA = "aggregate.rollup: areas to local authorities, population-weighted (national.la_summaries)"
+_LA_EXTRA = "national.la_summaries (after the IoD local authority summaries)"
 _BY_TABLE: dict[tuple[str, str], Entry] = {
     ("wards", "ward"): ("Name of the ward", TEXT, "ward file"),
     ("wards", "n_areas"): ("Small areas in the ward", COUNT, _ROLLUP),
@@ -153,13 +154,18 @@ _BY_TABLE: dict[tuple[str, str], Entry] = {
     ("local_authorities", "name"): ("Name of the local authority", TEXT, "area lookup"),
     ("local_authorities", "n_areas"): ("Small areas scored", COUNT, _LA),
     ("local_authorities", "population"): ("Usual residents of the areas", PEOPLE, _LA),
-    ("local_authorities", "average_score"): ("Population-weighted mean national risk index", INDEX, _LA),
-    ("local_authorities", "pct_areas_top_decile"): ("Share of the authority's areas in the run's top decile", PCT, _LA),
-    ("local_authorities", "pct_population_top_decile"): ("Share of residents in areas in the run's top decile", PCT, _LA),
-    ("local_authorities", "extent"): ("IoD extent: share of residents in the run's most at-risk 30% of areas, weighted 1 in the top 10% sliding to 0.05 at the 30th percentile", SHARE, _LA),
-    ("local_authorities", "pct_areas_access_measured"): ("Share of areas whose access to support was measured (the asset list covers them)", PCT, _LA),
-    ("local_authorities", "average_score_rank"): ("Rank by average score (1 = most at risk)", RANK, _LA),
-    ("local_authorities", "extent_rank"): ("Rank by extent (1 = most at risk)", RANK, _LA),
+    ("local_authorities", "national_risk_index"): ("Population-weighted mean national risk index of the authority's areas (can hide a top-decile area: see hides_extremes)", INDEX, _LA),
+    ("local_authorities", "pct_pop_top_decile"): ("Share of residents in areas in the run's top decile", PCT, _LA),
+    ("local_authorities", "n_top_decile_areas"): ("Areas in the run's top decile", COUNT, _LA),
+    ("local_authorities", "n_hotspot_areas"): ("Areas in a significant national hot spot of risk", COUNT, _LA),
+    ("local_authorities", "n_priority_areas"): ("Priority areas (bands 1-2, scored within the authority)", COUNT, _LA),
+    ("local_authorities", "max_national_risk_index"): ("Highest national risk index of the authority's areas", INDEX, _LA),
+    ("local_authorities", "rank"): ("Rank of the authority by mean national risk index (1 = most at risk)", RANK, _LA),
+    ("local_authorities", "hides_extremes"): ("The authority's average is outside the top two deciles of authorities but it contains a top-decile area", YESNO, _LA),
+    ("local_authorities", "pct_areas_top_decile"): ("Share of the authority's areas in the run's top decile", PCT, _LA_EXTRA),
+    ("local_authorities", "extent"): ("IoD extent: share of residents in the run's most at-risk 30% of areas, weighted 1 in the top 10% sliding to 0.05 at the 30th percentile", SHARE, _LA_EXTRA),
+    ("local_authorities", "extent_rank"): ("Rank by extent (1 = most at risk)", RANK, _LA_EXTRA),
+    ("local_authorities", "pct_areas_access_measured"): ("Share of areas whose access to support was measured (the asset list covers them)", PCT, _LA_EXTRA),
     # site plan, closure scenario and pop-up rota (inclusion_geo.siting; [plan], [scenario])
     ("site_plan", "order"): ("Order in which a greedy pass over the chosen sites adds them (most gain first)", RANK, _SITING),
     ("site_plan", "site"): ("Id of the chosen place in the asset register", CODE, _REG),

@@ -1,9 +1,10 @@
-"""Worker processes that write one run's outputs in parallel, and the one way their results
-and warnings come back.
+"""Worker processes: the one way the package works in parallel (one run's figures beside its
+tables, :func:`submit`; many authorities' pages, :func:`run_jobs`), and the one way their
+results and warnings come back.
 
 Processes are started with "spawn" everywhere: forking a process that holds Arrow or BLAS
 threads can deadlock (and Python 3.12+ warns about it). A spawned process starts empty, so
-:func:`output_pool` warms it at once (it imports the plotting stack while the main process is
+:func:`start_pool` warms it at once (it imports the plotting stack while the main process is
 still loading and scoring) and the first job does not wait for that.
 
 A job's warnings are recorded in the worker and said again in the main process
@@ -15,14 +16,20 @@ run again in the main process, with a warning saying so.
 from __future__ import annotations
 
 import concurrent.futures
+import importlib
 import multiprocessing
 import os
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
-__all__ = ["Job", "close_pool", "default_workers", "output_pool", "submit"]
+__all__ = ["Job", "close_pool", "default_workers", "pool_of", "run_jobs", "start_pool", "submit"]
+
+#: what writing one run's outputs imports, for a worker to import while it waits
+OUTPUT_IMPORTS = ("matplotlib.figure", "inclusion_geo.figures", "inclusion_geo.report")
 
 
 def default_workers(workers: int | None = None) -> int:
@@ -30,26 +37,40 @@ def default_workers(workers: int | None = None) -> int:
     return workers or min(os.cpu_count() or 1, 4)
 
 
-def _warm() -> None:
-    """Import what writing outputs needs, so the first job starts at once."""
-    import matplotlib.figure  # noqa: F401
-
-    from . import figures, report  # noqa: F401
+def _import(modules: Sequence[str]) -> None:
+    for name in modules:
+        importlib.import_module(name)
 
 
-def output_pool(processes: int) -> ProcessPoolExecutor | None:
-    """``processes`` worker processes, started now and warmed; ``None`` for 0 (every job then
-    runs in the calling process, when :func:`submit`-ted)."""
+def start_pool(
+    processes: int, modules: Sequence[str] = OUTPUT_IMPORTS
+) -> ProcessPoolExecutor | None:
+    """``processes`` worker processes, started now, each importing ``modules`` so that their
+    start-up (seconds of imports) overlaps the caller's own work; ``None`` for 0 (every job
+    then runs in the calling process)."""
     if processes < 1:
         return None
     pool = ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_warm,
+        max_workers=processes, mp_context=multiprocessing.get_context("spawn")
     )
-    for _ in range(processes):  # start every process now, not on the first real job
-        pool.submit(int)
+    for _ in range(processes):  # each submit starts a process while none is idle
+        pool.submit(_import, tuple(modules))
     return pool
+
+
+@contextmanager
+def pool_of(
+    processes: int, modules: Sequence[str] = OUTPUT_IMPORTS
+) -> Iterator[ProcessPoolExecutor | None]:
+    """:func:`start_pool` for a ``with`` block; the processes are stopped on leaving it (at
+    once if it raised: a failed run does not wait for workers still warming up)."""
+    pool = start_pool(processes, modules)
+    finished = False
+    try:
+        yield pool
+        finished = True
+    finally:
+        close_pool(pool, finished=finished)
 
 
 def close_pool(pool: ProcessPoolExecutor | None, *, finished: bool = True) -> None:
@@ -116,3 +137,52 @@ def submit(pool: ProcessPoolExecutor | None, fn: Callable, *args, **kwargs) -> J
     except BrokenProcessPool:  # the pool died before this job: run it here
         return Job(fn, args, kwargs, None)
     return Job(fn, args, kwargs, future)
+
+
+def run_jobs(
+    fn: Callable,
+    jobs: Sequence,
+    *,
+    workers: int = 1,
+    show: bool = False,
+    desc: str = "jobs",
+    pool: ProcessPoolExecutor | None = None,
+) -> Iterator:
+    """Yield ``fn(job)`` for each job, in order.
+
+    With ``workers`` > 1 the jobs run in that many "spawn" processes (those of ``pool``, from
+    :func:`start_pool`, if given), so ``fn`` must be importable and the jobs picklable. If a worker dies (e.g.
+    out of memory), the jobs not yet done run in this process, with a warning. ``show`` draws
+    a progress bar on stderr.
+    """
+    from tqdm import tqdm
+
+    with tqdm(total=len(jobs), desc=desc, disable=not show, file=sys.stderr) as bar:
+        done = 0
+        if (pool is not None or workers > 1) and len(jobs) > 1:
+            try:
+                own = pool is None
+                with pool_of(workers, ()) if own else _borrowed(pool) as executor:
+                    # small chunks: the first reaches a process early, and at the end no
+                    # process waits long on another's last chunk
+                    chunk = max(1, min(4, len(jobs) // (8 * max(workers, 1))))
+                    for item in executor.map(fn, jobs, chunksize=chunk):
+                        done += 1
+                        bar.update()
+                        yield item
+            except BrokenProcessPool as exc:
+                warnings.warn(
+                    f"A worker process stopped ({exc}); doing the other {len(jobs) - done} of "
+                    f"{len(jobs)} {desc} in this process. Set [output] workers = 1 to avoid "
+                    "the pool.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        for job in jobs[done:]:
+            bar.update()
+            yield fn(job)
+
+
+@contextmanager
+def _borrowed(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
+    yield pool  # the caller's pool: its owner shuts it down

@@ -26,6 +26,7 @@ def rollup(
     hotspot_column: str | None = "hotspot_class",
     priority_column: str | None = "priority_band",
     within: str | None = None,
+    score_column: str = "risk_index",
 ) -> pd.DataFrame:
     """Aggregate areas to a higher geography.
 
@@ -46,6 +47,13 @@ def rollup(
     within
         A column grouping the groups (e.g. ``lad_code`` when rolling up wards of many
         authorities): ``rank`` and ``hides_extremes`` are then within it.
+    top_decile_column, hotspot_column, priority_column
+        The areas' risk decile (1 = most at risk), hotspot class and priority band, counted
+        per group where present (``None``: not counted).
+    score_column
+        The score whose highest value per group is ``max_<score_column>`` and whose mean, when
+        among ``intensive_variables``, ranks the groups (a national run rolls its authorities
+        up by ``national_risk_index``).
 
     Returns
     -------
@@ -54,7 +62,8 @@ def rollup(
         (share of residents living in areas in the top risk decile), ``n_hotspot_areas``,
         ``n_priority_areas`` (bands 1-2), ``max_risk_index`` and ``hides_extremes`` (a ward
         whose own average is outside the top two deciles of wards, but which contains an area in
-        the top risk decile), ranked by ``rank`` (1 = highest mean risk index).
+        the top risk decile), ranked by ``rank`` (1 = highest mean risk index). The names
+        follow ``score_column``: ``max_national_risk_index`` for ``national_risk_index``.
     """
     cols = [by, population, *intensive_variables, *extensive_variables]
     require_columns(areas, cols, what="areas")
@@ -91,12 +100,12 @@ def rollup(
         out["n_priority_areas"] = (
             (areas[priority_column] <= 2).groupby(groups).sum().astype(np.int64)
         )
-    if "risk_index" in areas.columns:
-        out["max_risk_index"] = areas["risk_index"].groupby(groups).max()
-        if "risk_index" in intensive_variables:
+    if score_column in areas.columns:
+        out[f"max_{score_column}"] = areas[score_column].groupby(groups).max()
+        if score_column in intensive_variables:
             parent = areas.groupby(by)[within].first() if within else pd.Series(0, index=out.index)
             parent = parent.reindex(out.index)
-            order = out["risk_index"].groupby(parent).rank(ascending=False, method="first")
+            order = out[score_column].groupby(parent).rank(ascending=False, method="first")
             out["rank"] = order.astype(np.int64)
             if "n_top_decile_areas" in out.columns:
                 cut = np.ceil(parent.map(parent.value_counts()) * 0.2)

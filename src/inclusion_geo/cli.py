@@ -188,15 +188,10 @@ def _output_pool(workers: int | None):
     """The worker processes that draw the figures and ward pages while this process writes
     the tables and the map: ``workers`` processes write at once, this one included (one: no
     pool), by default one per core, at most four; at most two workers have a job."""
-    from ._jobs import close_pool, default_workers, output_pool
+    from ._jobs import default_workers, pool_of
 
-    pool = output_pool(min(default_workers(workers) - 1, 2))
-    finished = False
-    try:
+    with pool_of(min(default_workers(workers) - 1, 2)) as pool:
         yield pool
-        finished = True
-    finally:
-        close_pool(pool, finished=finished)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,27 +7,32 @@ A failure in one authority (a missing input, say) is recorded and the run goes o
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from ._errors import InclusionGeoError
+from ._jobs import default_workers, pool_of
 from ._output import claim_output
-from ._safe import csv_text_cells, file_stem, html_text, md_text
+from ._safe import csv_text_cells, html_text, md_text
+from .aggregate import rollup
 from .config import RunConfig, load_config
 from .hotspots import build_weights, local_statistics
 from .indicators import compute_indicators
 from .pipeline import run_stage_two_by, warn_unmeasured
-from .report import priority_table, staged_output, write_columns, write_outputs
+from .report import (
+    PAGE_IMPORTS,
+    priority_table,
+    staged_output,
+    write_columns,
+    write_index,
+    write_pages,
+)
 from .runner import load_inputs, resolve_recipe, stage_two_options
 from .scoring import score
 
@@ -70,43 +75,31 @@ def _extent_weight(national_percentile: pd.Series) -> np.ndarray:
 
 
 def la_summaries(areas: pd.DataFrame, *, names: pd.Series | None = None) -> pd.DataFrame:
-    """Local authority summaries from areas carrying ``lad_code``, ``population`` and the
-    national scores ``national_risk_index``, ``national_decile``, ``national_percentile``:
-    population-weighted average score and its rank (1 = most at risk), the share of areas and of
-    residents in the national top decile, and the extent; with ``access_level``, the share of
-    areas whose access to support was measured (see :func:`inclusion_geo.assets.covered_areas`)."""
+    """Local authority summaries, in the style of the IoD local authority summaries: the areas
+    (carrying ``lad_code``, ``population`` and the national scores ``national_risk_index``,
+    ``national_decile``, ``national_percentile``) rolled up by :func:`inclusion_geo.aggregate.rollup`
+    (the ward roll-up's columns and names: ``national_risk_index`` is the population-weighted
+    mean, ``rank`` its rank, 1 = most at risk, ``pct_pop_top_decile`` the share of residents in
+    the run's top decile, and, where the areas carry them, ``n_hotspot_areas`` of the national
+    hotspots and ``n_priority_areas`` of the authority's own bands 1-2), with the additions of a
+    national run: ``pct_areas_top_decile``, the IoD ``extent`` and ``extent_rank``, and with
+    ``access_level`` the share of areas whose access to support was measured,
+    ``pct_areas_access_measured`` (see :func:`inclusion_geo.assets.covered_areas`)."""
+    out = rollup(
+        areas, by="lad_code", intensive_variables=["national_risk_index"], names=names,
+        top_decile_column="national_decile", hotspot_column="national_hotspot_class",
+        score_column="national_risk_index",
+    )  # fmt: skip
+    groups = areas["lad_code"]
     pop = areas["population"].astype(float)
-    top = areas["national_decile"].eq(1)
-    parts = pd.DataFrame(
-        {
-            "n_areas": 1,
-            "population": pop,
-            "weighted_score": areas["national_risk_index"] * pop,
-            "top": top.astype(float),
-            "top_population": pop.where(top, 0.0),
-            "extent_population": _extent_weight(areas["national_percentile"]) * pop,
-            "measured": areas["access_level"].ne("unknown") if "access_level" in areas else 1,
-            "lad_code": areas["lad_code"],
-        }
-    ).groupby("lad_code")
-    sums = parts.sum()
-    out = pd.DataFrame(
-        {
-            "n_areas": sums["n_areas"].astype(int),
-            "population": sums["population"],
-            "average_score": sums["weighted_score"] / sums["population"],
-            "pct_areas_top_decile": 100.0 * sums["top"] / sums["n_areas"],
-            "pct_population_top_decile": 100.0 * sums["top_population"] / sums["population"],
-            "extent": sums["extent_population"] / sums["population"],
-        }
-    )
-    if "access_level" in areas:
-        out["pct_areas_access_measured"] = 100.0 * sums["measured"] / sums["n_areas"]
-    out["average_score_rank"] = out["average_score"].rank(ascending=False, method="min").astype(int)
+    out["pct_areas_top_decile"] = 100.0 * out["n_top_decile_areas"] / out["n_areas"]
+    weighted = pd.Series(_extent_weight(areas["national_percentile"]) * pop.to_numpy(), areas.index)
+    out["extent"] = weighted.groupby(groups).sum() / out["population"]
     out["extent_rank"] = out["extent"].rank(ascending=False, method="min").astype(int)
-    if names is not None:
-        out.insert(0, "name", names.reindex(out.index))
-    return out.sort_values("average_score_rank")
+    if "access_level" in areas:
+        measured = areas["access_level"].ne("unknown").groupby(groups).sum()
+        out["pct_areas_access_measured"] = 100.0 * measured / out["n_areas"]
+    return out
 
 
 def run_national(
@@ -129,6 +122,13 @@ def run_national(
 def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     cfg = cfg if workers is None else replace(cfg, workers=workers)
+    # the page-writing processes start now: their imports overlap the loading and scoring
+    workers = default_workers(cfg.workers) if cfg.many else 1
+    with pool_of(workers if workers > 1 else 0, PAGE_IMPORTS) as pool:
+        return _run_loaded(cfg, out, progress=progress, pool=pool)
+
+
+def _run_loaded(cfg: RunConfig, out: Path, *, progress, pool) -> NationalRun:
     timings: dict[str, float] = {}
     start = time.perf_counter()
     inputs = load_inputs(cfg)
@@ -168,7 +168,7 @@ def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
         }
     )
 
-    succeeded, failed, tables = [], {}, []
+    succeeded, failed = [], {}
     codes = sorted(inputs.areas["lad_code"].dropna().unique())
     show = progress if progress is not None else sys.stderr.isatty()
     t = time.perf_counter()
@@ -196,12 +196,19 @@ def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
     timings |= {f"per-authority compute: {name}": seconds for name, seconds in stages.items()}
     t = time.perf_counter()
     with staged_output(out) as tmp:
-        jobs = _page_jobs(cfg, results, names, dropped, national_cols, tmp)
-        for code, table in _write_pages(jobs, workers=_workers(cfg), show=show):
-            if isinstance(table, str):
-                failed[code] = table
+        # each page says which indicators the run scored without
+        parts = {
+            code: replace(result, settings=replace(result.settings, dropped_indicators=tuple(dropped)))
+            for code, result in results.items()
+        }  # fmt: skip
+        pages = write_pages(
+            parts, tmp, tiles=cfg.tiles, workers=default_workers(cfg.workers), show=show,
+            desc="local authorities", pool=pool,
+        )  # fmt: skip
+        for code, why in pages:
+            if why:
+                failed[code] = why
             else:
-                tables.append(table)
                 succeeded.append(code)
         timings["per-authority pages"] = time.perf_counter() - t
         if not succeeded:
@@ -209,7 +216,7 @@ def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
                 "Every authority failed: "
                 + "; ".join(f"{k} ({names.get(k, k)}): {v}" for k, v in list(failed.items())[:3])
             )
-        all_areas = pd.concat(tables)
+        all_areas = _national_table(results, succeeded, names, national_cols)
         all_areas = all_areas.sort_values(["national_rank"])
         csv_text_cells(all_areas).to_csv(tmp / "national_priority_areas.csv", index=False)
         t = time.perf_counter()
@@ -222,7 +229,7 @@ def _run_national(config, out: Path, *, progress, workers) -> NationalRun:
     timings["total"] = time.perf_counter() - start
     return NationalRun(
         out_dir=out, succeeded=succeeded, failed=failed, summaries=summaries, timings=timings,
-        workers=_workers(cfg), names={c: names.get(c, c) for c in codes},
+        workers=default_workers(cfg.workers), names={c: names.get(c, c) for c in codes},
     )  # fmt: skip
 
 
@@ -322,100 +329,24 @@ def _each_alone(inputs, areas, codes, names, failed, options) -> tuple[dict, dic
     return results, stages
 
 
-def _workers(cfg: RunConfig) -> int:
-    """``[output] workers``, or by default one process per core (at most four)."""
-    return cfg.workers or min(os.cpu_count() or 1, 4)
-
-
-#: a national run's page shows the assets within this distance of the authority's areas
-NEARBY_M = 2_000
-
-
-def _page_jobs(cfg, results: dict, names: dict, dropped, national_cols, folder: Path) -> list:
-    """Each authority's page job, in code order; one spatial index of the assets serves every
-    authority (they share one asset frame)."""
-    trees: dict[int, shapely.STRtree] = {}
-    jobs = []
-    for code in sorted(results):
-        result = results[code]
-        key = id(result.assets)
-        if key not in trees:
-            trees[key] = shapely.STRtree(result.assets.geometry.array)
-        jobs.append(_page_job(
-            cfg, result, code, names.get(code, code), dropped, national_cols, folder,
-            tree=trees[key],
-        ))  # fmt: skip
-    return jobs
-
-
-def _page_job(cfg, result, code, name, dropped, national_cols, folder: Path, *, tree=None) -> tuple:
-    """What one authority's pages need, small enough to send to another process: the page
-    shows the assets within :data:`NEARBY_M` of the authority's areas (its distances used
-    them all). ``tree``: a :class:`shapely.STRtree` of ``result.assets``, if already built."""
-    tree = tree if tree is not None else shapely.STRtree(result.assets.geometry.array)
-    _, near = tree.query(result.areas.geometry.array, predicate="dwithin", distance=NEARBY_M)
-    nearby = result.assets.iloc[np.unique(near)]
-    result = replace(
-        result, assets=nearby, settings=replace(result.settings, dropped_indicators=tuple(dropped))
-    )
-    national = national_cols.reindex(result.areas.index)
-    return (cfg.tiles, result, code, name, national, folder)
-
-
-def _write_pages(jobs: list[tuple], *, workers: int, show: bool):
-    """Write every authority's pages, in ``workers`` processes (pages are independent), with a
-    progress bar; yields ``(code, rows of the national table)``, or ``(code, why it failed)``."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    from tqdm import tqdm
-
-    with tqdm(total=len(jobs), desc="local authorities", disable=not show, file=sys.stderr) as bar:
-        done = 0
-        if workers > 1 and len(jobs) > 1:
-            # "spawn" everywhere: forking a process that holds Arrow/BLAS threads can deadlock
-            context = multiprocessing.get_context("spawn")
-            try:
-                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                    # small chunks: the first reaches a process early, and at the end no
-                    # process waits long on another's last chunk
-                    chunk = max(1, min(4, len(jobs) // (8 * workers)))
-                    for item in pool.map(_pages, jobs, chunksize=chunk):
-                        done += 1
-                        bar.update()
-                        yield item
-            except BrokenProcessPool as exc:  # a worker died (e.g. out of memory)
-                warnings.warn(
-                    f"A page-writing process stopped ({exc}); writing the other "
-                    f"{len(jobs) - done} authorities' pages in this process. Set [output] "
-                    "workers = 1 to avoid the pool.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-        for job in jobs[done:]:
-            bar.update()
-            yield _pages(job)
-
-
-def _pages(job: tuple) -> tuple[str, pd.DataFrame | str]:
-    """Write one authority's map, tables and summary; return its rows of the national table."""
-    tiles, result, code, name, national, folder = job
-    safe = file_stem(code)  # the index links to the same name
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            write_outputs(result, folder / safe, tiles=tiles, full=False)
-    except (InclusionGeoError, ValueError, OSError) as exc:
-        return code, f"writing its pages failed: {exc}"
-    table = priority_table(result)
-    table.insert(0, "lad_name", name)
-    table.insert(0, "lad_code", code)
-    for col in national.columns:
+def _national_table(results: dict, codes: list, names: dict, national_cols) -> pd.DataFrame:
+    """The national table: the authorities' priority tables (in code order, as one
+    :func:`~inclusion_geo.report.priority_table` of all their areas), each row with its
+    authority's code and name and the national columns."""
+    codes = sorted(codes)
+    areas = pd.concat([results[code].areas for code in codes])
+    table = priority_table(replace(results[codes[0]], areas=areas))
+    sizes = [len(results[code].areas) for code in codes]
+    table.insert(0, "lad_name", np.repeat([names.get(code, code) for code in codes], sizes))
+    table.insert(0, "lad_code", np.repeat(codes, sizes))
+    national = national_cols.reindex(areas.index)
+    for col in national_cols.columns:
         table[col] = national[col].to_numpy()
-    return code, table
+    return table
 
 
-def _measured(row: pd.Series) -> str:
-    share = row.get("pct_areas_access_measured", 100.0)
+def _measured(share: float) -> str:
+    """The index's words for the share of an authority's areas whose access was measured."""
     return (
         "measured" if share >= 100.0 else "not measured" if share == 0 else f"{share:.0f}% of areas"
     )
@@ -430,43 +361,47 @@ def _write_index(
     *,
     names: dict | None = None,
 ) -> None:
-    """``index.html`` and ``summary.md`` of a national run; ``failed`` maps codes to why.
-    Every name is escaped (:mod:`inclusion_geo._safe`); links go only to the folders
-    :func:`_pages` wrote."""
+    """``index.html`` (:func:`inclusion_geo.report.write_index`) and ``summary.md`` of a
+    national run; ``failed`` maps codes to why. Every name is escaped
+    (:mod:`inclusion_geo._safe`); links go only to the folders
+    :func:`inclusion_geo.report.write_pages` wrote."""
     names = names or {}
 
     def who(code, escape) -> str:  # "E08000033 (Calderdale)", each part escaped
         name = names.get(code)
         return f"{escape(code)} ({escape(name)})" if name is not None else escape(code)
 
-    rows = "".join(
-        f"<tr><td>{int(r['average_score_rank'])}</td><td><a href='{file_stem(code)}/map.html'>"
-        f"{html_text(r.get('name', code))}</a></td><td>{html_text(code)}</td>"
-        f"<td>{r['average_score']:.2f}</td><td>{r['pct_population_top_decile']:.0f}%</td>"
-        f"<td>{r['extent']:.2f}</td><td>{_measured(r)}</td>"
-        f"<td><a href='{file_stem(code)}/summary.md'>summary</a></td></tr>"
-        for code, r in summaries.iterrows()
-    )
+    codes = summaries.index
+    label = summaries["name"] if "name" in summaries else pd.Series(codes, index=codes)
+    measured = summaries.get("pct_areas_access_measured", pd.Series(100.0, index=codes))
+    entries = pd.DataFrame(
+        {
+            "rank": summaries["rank"].astype(int).astype(str),
+            "authority": label.where(label.notna(), pd.Series(codes, index=codes)),
+            "code": codes,
+            "average score": summaries["national_risk_index"].map("{:.2f}".format),
+            "residents in national top decile": summaries["pct_pop_top_decile"].map("{:.0f}%".format),
+            "extent": summaries["extent"].map("{:.2f}".format),
+            "access to support": measured.map(_measured),
+            "": "summary",
+        },
+        index=codes,
+    )  # fmt: skip
     fails = "".join(f"<li>{who(k, html_text)}: {html_text(v)}</li>" for k, v in failed.items())
     note = f"<p>Scored without {html_text(', '.join(dropped))} (no source).</p>" if dropped else ""
-    title = html_text(f"Digital exclusion risk: {cfg.area_name}")
     scope = (
         f"<p>National columns (score, rank, decile, hotspots, average score, top decile, "
         f"extent) compare each area with all {int(summaries['n_areas'].sum()):,} areas of "
         "this run; local columns compare it with its own authority.</p>"
     )
-    (folder / "index.html").write_text(
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>" + title + "</title>"
-        "<style>body{font:14px sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}</style></head>"
-        f"<body><h1>{title}</h1>{scope}{note}<table><tr><th>rank</th><th>authority</th><th>code</th>"
-        "<th>average score</th><th>residents in national top decile</th><th>extent</th>"
-        "<th>access to support</th><th></th></tr>"
-        f"{rows}</table>"
-        + (f"<h2>Failed</h2><ul>{fails}</ul>" if fails else "")
+    write_index(
+        folder, f"Digital exclusion risk: {cfg.area_name}", entries,
+        links={"authority": "{stem}/map.html", "": "{stem}/summary.md"}, table=True,
+        before=scope + note,
+        after=(f"<h2>Failed</h2><ul>{fails}</ul>" if fails else "")
         + "<p>Tables: <a href='national_priority_areas.csv'>every area, ranked across the run</a>"
-        " &middot; <a href='local_authorities.csv'>authority summaries</a></p>" + "</body></html>",
-        encoding="utf-8",
-    )
+        " &middot; <a href='local_authorities.csv'>authority summaries</a></p>",
+    )  # fmt: skip
     lines = [
         f"# {md_text(cfg.area_name)}",
         "",

@@ -32,6 +32,7 @@ from .tables import (  # the tables live in inclusion_geo.tables; named here for
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
     from concurrent.futures import ProcessPoolExecutor
 
     from .result import StageTwoResult
@@ -49,6 +50,8 @@ __all__ = [
     "write_csv_with_notes",
     "write_figures",
     "write_maps_by",
+    "write_pages",
+    "write_index",
     "MAX_AREAS_PER_PAGE",
     "write_ward_profiles",
     "recipe_label",
@@ -58,6 +61,15 @@ __all__ = [
     "write_columns",
     "write_plans",
 ]
+
+
+def _moran_test(moran: dict) -> str:
+    """The global test in words: "z = 21.3 under randomisation, p below 0.001"."""
+    p = moran.get("p_rand", float("nan"))
+    if not np.isfinite(p):  # constant values: no test
+        return "no test: the index does not vary"
+    shown = "p below 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return f"z = {moran['z_rand']:.1f} under randomisation, {shown}"
 
 
 def summary_text(result: StageTwoResult) -> str:
@@ -73,7 +85,7 @@ def summary_text(result: StageTwoResult) -> str:
         *_headcount_lines(result),
         f"- {len(a)} small areas in {len(w)} wards, {int(a['population'].sum()):,} residents.",
         f"- Recipe: {md_text(recipe_label(result))}.",
-        f"- Risk clusters in space: global Moran's I = {moran['I']:.2f} (pseudo p = {moran['p_sim']:.3f}); "
+        f"- Risk clusters in space: global Moran's I = {moran['I']:.2f} ({_moran_test(moran)}); "
         f"{n_hot} areas are significant hot spots of risk (Gi*, FDR-controlled).",
         f"- {len(top)} priority areas (bands 1-2: very high or high need, from the risk decile "
         f"and hot spots; access never lowers a priority), home to "
@@ -387,44 +399,190 @@ def write_maps_by(
 ) -> Path:
     """One map page per group of areas (e.g. per local authority) and an ``index.html``.
 
-    Each page holds the group's areas, the assets within 2 km of them (people cross borders)
-    and the wards its areas belong to. Returns the index page.
+    Each page holds the group's areas, the assets within :data:`NEARBY_M` of them (people
+    cross borders) and the wards its areas belong to (:func:`write_pages`). Returns the index
+    page.
     """
-    from dataclasses import replace
-
-    from .mapping import save_map
-
     if by not in result.areas.columns:
         raise InclusionGeoError(
             f"areas have no {by!r} column to split the maps by; columns include {list(result.areas.columns)[:8]}."
         )
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    links = []
+    parts = _split_by(result, by, names)
+    failed = {c: why for c, why in write_pages(parts, folder, tiles=tiles, maps_only=True) if why}
+    if failed:
+        code, why = next(iter(failed.items()))
+        raise InclusionGeoError(f"{len(failed)} map page(s) failed, e.g. {code!r}: {why}")
+    entries = pd.DataFrame(
+        {
+            "label": [part.place for part in parts.values()],
+            "areas": [f"({len(part.areas)} areas)" for part in parts.values()],
+        },
+        index=list(parts),
+    )
+    return write_index(folder, result.title, entries, links={"label": "{stem}.html"})
+
+
+def _split_by(result: StageTwoResult, by: str, names: str | None) -> dict[str, StageTwoResult]:
+    """One result per group of ``result.areas`` (by the column ``by``), in code order, named
+    by the column ``names`` (default: the code), with the ward boundaries of its areas."""
+    from dataclasses import replace
+
+    parts = {}
     for code, part in result.areas.groupby(by, sort=True):
         label = str(part[names].iloc[0]) if names and names in part else str(code)
-        reach = part.geometry.union_all().buffer(2_000)
-        assets = result.assets[result.assets.geometry.within(reach)]
-        wards = None
-        if result.ward_boundaries is not None:
-            wards = result.ward_boundaries[result.ward_boundaries.index.isin(part["ward_code"])]
-        sub = replace(
-            result,
-            areas=part,
-            assets=assets if len(assets) else result.assets.iloc[:0],
-            ward_boundaries=wards,
-            place=label,
-        )
-        safe = file_stem(code)
-        save_map(build_map(sub, tiles=tiles), folder / f"{safe}.html")
-        links.append(
-            f"<li><a href='{html_text(safe)}.html'>{html_text(label)}</a> ({len(part)} areas)</li>"
-        )
-    index = folder / "index.html"
-    title = html_text(result.title)
+        wards = result.ward_boundaries
+        if wards is not None:
+            wards = wards[wards.index.isin(part["ward_code"])]
+        parts[code] = replace(result, areas=part, ward_boundaries=wards, place=label)
+    return parts
+
+
+#: a group's page shows the assets within this distance of its areas (people cross borders)
+NEARBY_M = 2_000
+#: what a page-writing process imports before its first page (see write_pages' ``pool``)
+PAGE_IMPORTS = ("inclusion_geo.report", "inclusion_geo.mapping", "mapclassify")
+
+
+def write_pages(
+    parts: Mapping[str, StageTwoResult],
+    folder: str | Path,
+    *,
+    tiles: str = "none",
+    maps_only: bool = False,
+    workers: int = 1,
+    show: bool = False,
+    desc: str = "pages",
+    pool: ProcessPoolExecutor | None = None,
+) -> Iterator[tuple[str, str | None]]:
+    """Write the pages of each group's result (e.g. each local authority of a national run),
+    the one way :func:`write_maps_by` and :func:`inclusion_geo.national.run_national` do.
+
+    Each group's files are named by :func:`~inclusion_geo._safe.file_stem` of its code, in
+    ``folder``: with ``maps_only``, its map ``<stem>.html``; otherwise the folder ``<stem>/``
+    of :func:`write_outputs` with ``full=False`` (map, CSV tables, summary). A page shows the
+    assets within :data:`NEARBY_M` of the group's areas. Pages are independent: with
+    ``workers`` > 1 they are written in that many processes (those of ``pool``, started
+    early by :func:`inclusion_geo._jobs.start_pool`, if given; finished in this
+    process if one dies); ``show`` draws a progress bar named ``desc``.
+
+    Warnings raised while a group's pages are written (data-quality caveats) are passed on
+    here, once each, prefixed with the group's place: ``"Bradford: ..."``.
+
+    Yields ``(code, None)`` in code order, or ``(code, why its pages failed)``.
+    """
+    import warnings
+
+    import shapely
+
+    from ._jobs import run_jobs
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    trees: dict[int, shapely.STRtree] = {}  # groups of one run share one asset frame
+    registers: dict[int, pd.DataFrame] = {}  # and one register
+    jobs = []
+    for code in sorted(parts):
+        result = parts[code]
+        if id(result.assets) not in trees:
+            trees[id(result.assets)] = shapely.STRtree(result.assets.geometry.array)
+        view = _page_view(result, trees[id(result.assets)], registers)
+        jobs.append((tiles, maps_only, view, code, folder))
+    done = run_jobs(_write_group, jobs, workers=workers, show=show, desc=desc, pool=pool)
+    for code, outcome, caught in done:
+        for category, message in caught:
+            warnings.warn(f"{parts[code].place}: {message}", category, stacklevel=2)
+        yield code, outcome
+
+
+def _page_view(result: StageTwoResult, tree, registers: dict) -> StageTwoResult:
+    """What a group's pages need, small enough to send to another process: the assets within
+    :data:`NEARBY_M` of its areas (``tree``, a :class:`shapely.STRtree` of ``result.assets``)
+    and, without plans, only the register columns its summary counts (the register of a
+    national run holds every place read in the country; ``registers`` keeps each slimmed
+    register by ``id``, for the other groups that share it)."""
+    from dataclasses import replace
+
+    _, near = tree.query(result.areas.geometry.array, predicate="dwithin", distance=NEARBY_M)
+    register = result.register
+    if register is not None and not result.plans and "exclusion_reason" in register:
+        if id(register) not in registers:
+            registers[id(register)] = pd.DataFrame(
+                {
+                    "include": register["include"].to_numpy(),
+                    "exclusion_reason": register["exclusion_reason"].astype("category").to_numpy(),
+                },
+                index=register.index,
+            )
+        register = registers[id(register)]
+    return replace(result, assets=result.assets.iloc[np.unique(near)], register=register)
+
+
+def _write_group(job: tuple) -> tuple[str, str | None, list]:
+    """One group's pages (a job of :func:`write_pages`, in a worker process or this one):
+    returns its code, its outcome and the warnings raised, as ``(category, message)``."""
+    import warnings
+
+    tiles, maps_only, result, code, folder = job
+    stem = file_stem(code)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            outcome = None
+            if maps_only:
+                from .mapping import save_map
+
+                save_map(build_map(result, tiles=tiles), folder / f"{stem}.html")
+            else:
+                write_outputs(result, folder / stem, tiles=tiles, full=False)
+        except (InclusionGeoError, ValueError, OSError) as exc:
+            outcome = f"writing its pages failed: {exc}"
+    said = dict.fromkeys((w.category, str(w.message)) for w in caught)
+    return code, outcome, list(said)
+
+
+def write_index(
+    folder: str | Path,
+    title: str,
+    entries: pd.DataFrame,
+    *,
+    links: Mapping[str, str],
+    table: bool = False,
+    before: str = "",
+    after: str = "",
+) -> Path:
+    """``index.html`` in ``folder`` linking the pages of :func:`write_pages`.
+
+    ``entries``: one row per group, indexed by its code, its cells the text to show (escaped
+    here); the cells of a column of ``links`` link to that column's template formatted with
+    ``stem``, the group's :func:`~inclusion_geo._safe.file_stem` (e.g. ``"{stem}.html"``).
+    The groups are a list, or with ``table`` a table headed by the column names. ``before``
+    and ``after``: HTML (already escaped) around it. Returns the page.
+    """
+
+    def cell(code, column, value) -> str:
+        text = html_text(value)
+        if column not in links:
+            return text
+        return f"<a href='{html_text(links[column].format(stem=file_stem(code)))}'>{text}</a>"
+
+    columns = list(entries.columns)
+    rows = [
+        [cell(code, col, value) for col, value in zip(columns, values, strict=True)]
+        for code, values in zip(entries.index, entries.itertuples(index=False), strict=True)
+    ]
+    style = ""
+    if table:
+        style = "<style>body{font:14px sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}</style>"  # fmt: skip
+        head = "".join(f"<th>{html_text(c)}</th>" for c in columns)
+        cells = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+        body = f"<table><tr>{head}</tr>{cells}</table>"
+    else:
+        body = "<ul>" + "".join(f"<li>{' '.join(row)}</li>" for row in rows) + "</ul>"
+    title = html_text(title)
+    index = Path(folder) / "index.html"
     index.write_text(
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-        f"<h1>{title}</h1><ul>{''.join(links)}</ul></body></html>",
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>{style}</head>"
+        f"<body><h1>{title}</h1>{before}{body}{after}</body></html>",
         encoding="utf-8",
     )
     return index
@@ -623,7 +781,7 @@ def write_outputs(
     existing ``out_dir`` must be empty or hold earlier inclusion-geo outputs: those are
     replaced, and files the user added there are kept.
 
-    ``pool``: worker processes (:func:`inclusion_geo._jobs.output_pool`, as the command line
+    ``pool``: worker processes (:func:`inclusion_geo._jobs.start_pool`, as the command line
     uses) that draw the static figures and ward pages while this process writes the rest;
     without one, everything is written here, one after another. The files are the same.
     """

@@ -379,8 +379,9 @@ def about_rows(result: StageTwoResult) -> list[tuple[str, str]]:
          f"centroids times a circuity of {settings.circuity:g}")
     )  # fmt: skip
     rows.append(
-        ("Hotspots", f"Getis-Ord Gi* and local Moran, {settings.permutations} "
-         f"permutations, seed {settings.seed}, FDR-controlled")
+        ("Hotspots", f"Getis-Ord Gi* and local Moran, {settings.permutations} conditional "
+         f"permutations, seed {settings.seed}, FDR-controlled; global Moran's I tested "
+         "analytically, under randomisation (Cliff and Ord)")
     )  # fmt: skip
     caveats = [
         "The risk index is relative to the study area: it says where to look first, not how "
