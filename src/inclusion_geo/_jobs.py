@@ -74,13 +74,14 @@ def pool_of(
 
 
 def close_pool(pool: ProcessPoolExecutor | None, *, finished: bool = True) -> None:
-    """Shut ``pool`` down: after its jobs (``finished``), or at once, stopping its processes
-    (a run that failed should not wait for workers still warming up)."""
+    """Stop ``pool``'s processes. ``finished``: every job's result has been collected, so the
+    workers are idle; otherwise the run failed, and workers still warming up or drawing are
+    stopped rather than waited for. Either way they are terminated, not asked to exit: an
+    idle worker has nothing to finish, and its interpreter's teardown need not hold up ours."""
     if pool is None:
         return
-    if not finished:
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
     pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -331,5 +332,15 @@ def _assets(args: argparse.Namespace) -> int:
     return 0
 
 
+def entry() -> None:  # pragma: no cover - the installed command; tests call main()
+    """The ``inclusion-geo`` command: :func:`main`, then exit at once. By then every output
+    is written, closed and moved into place, and the worker processes are stopped; skipping
+    the interpreter's teardown of the run's data saves about half a second per run."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy import stats
+from scipy.special import ndtr  # the normal CDF (scipy.stats costs 0.3 s to import)
 
 from ._defaults import DEFAULT_PERMUTATIONS
 from ._errors import DataQualityError, InclusionGeoError
@@ -330,7 +330,7 @@ def local_statistics(
     out = pd.DataFrame(
         {key: np.concatenate([c[key] for c in columns]) for key in columns[0]}, index=ids
     )
-    out["gi_p_norm"] = 2 * stats.norm.sf(np.abs(out["gi_z"].to_numpy()))
+    out["gi_p_norm"] = 2 * ndtr(-np.abs(out["gi_z"].to_numpy()))
     if permutations:
         out["gi_p_sim"] = _fold(out.pop("gi_larger").to_numpy(), permutations)
         out["moran_p_sim"] = _fold(out.pop("moran_larger").to_numpy(), permutations)
@@ -638,9 +638,9 @@ def _moran(y: np.ndarray, weights: SpatialWeights, *, permutations: int, seed: i
         "I": float(i_obs),
         "expected_I": ei,
         "z_norm": float(z_norm),
-        "p_norm": float(2 * stats.norm.sf(abs(z_norm))),
+        "p_norm": float(2 * ndtr(-abs(z_norm))),
         "z_rand": float(z_rand),
-        "p_rand": float(2 * stats.norm.sf(abs(z_rand))),
+        "p_rand": float(2 * ndtr(-abs(z_rand))),
         "p_sim": float((larger + 1) / (permutations + 1)) if permutations else float("nan"),
     }
 

@@ -781,29 +781,30 @@ def write_outputs(
     existing ``out_dir`` must be empty or hold earlier inclusion-geo outputs: those are
     replaced, and files the user added there are kept.
 
-    ``pool``: worker processes (:func:`inclusion_geo._jobs.start_pool`, as the command line
-    uses) that draw the static figures and ward pages while this process writes the rest;
-    without one, everything is written here, one after another. The files are the same.
+    ``pool``: a worker process (:func:`inclusion_geo._jobs.start_pool`, as the command line
+    uses) that draws the ward pages and writes the register while this process writes the
+    rest; without one,
+    everything is written here, one after another. The files are the same.
     """
     from ._jobs import submit
     from .mapping import save_map
 
     out = Path(out_dir).expanduser().absolute()
     with staged_output(out) as tmp:
-        drawn = (
-            [submit(pool, write_ward_profiles, result, tmp / "wards"),
-             submit(pool, write_figures, result, tmp / "figures")]
-            if full else []
-        )  # fmt: skip
+        # the ward pages (the largest part) and the register go to the worker; this process
+        # writes the rest, then the report figures, by when the worker is about done
+        drawn = [submit(pool, write_ward_profiles, result, tmp / "wards")] if full else []
+        if full and result.register is not None:
+            from .sources.register import write_register
+
+            drawn.append(submit(pool, write_register, result.register, tmp / "register.xlsx"))
         try:
             write_tables(result, tmp, full=full)
             (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
             save_map(build_map(result, tiles=tiles), tmp / "map.html")
-            if full and result.register is not None:
-                from .sources.register import write_register
-
-                write_register(result.register, tmp / "register.xlsx")
             planned = write_plans(result, tmp)
+            if full:
+                write_figures(result, tmp / "figures")
         finally:  # never leave a worker writing into a folder that is being removed
             for job in drawn:
                 job.wait()

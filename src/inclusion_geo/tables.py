@@ -423,9 +423,14 @@ def write_columns(tables: dict[str, list[str]], path: Path, *, recipe=None) -> p
 def _widths(table: pd.DataFrame) -> dict[str, float]:
     """Column widths from the header and the longest usual value (capped at 60)."""
     widths = {}
-    for col in table.columns:
-        sample = table[col].head(2_000).dropna().astype(str).str.len()
-        usual = float(sample.quantile(0.9)) if len(sample) else 0.0
+    head = table.head(2_000)
+    for col in head.columns:
+        values = head[col].dropna()
+        if pd.api.types.is_float_dtype(values):  # shown with a number format: about 8 wide
+            usual = 8.0 if len(values) else 0.0
+        else:
+            lengths = np.fromiter((len(str(v)) for v in values), dtype=float, count=len(values))
+            usual = float(np.quantile(lengths, 0.9)) if len(lengths) else 0.0
         widths[col] = min(max(len(str(col)), usual, 6) + 2, 60)
     return widths
 
