@@ -22,7 +22,7 @@ from pathlib import Path
 from _common import RESULTS, leeds_config
 
 ROUNDS = 2
-CLI = "from inclusion_geo.cli import main; raise SystemExit(main())"
+CLI = "from inclusion_geo.cli import entry; entry()"  # what the installed command runs
 IMPORTS = (
     "import sys, time; t = time.perf_counter(); import inclusion_geo.cli; "
     "print(time.perf_counter() - t); "

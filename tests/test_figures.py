@@ -86,7 +86,8 @@ def frames(monkeypatch):
         seen.append(
             {
                 "faces": np.array(coll.get_facecolor()),
-                "texts": [a.get_text() for a in extra if isinstance(a, matplotlib.text.Text)],
+                "texts": [a.get_text() for a in extra if isinstance(a, matplotlib.text.Text)]
+                + [t for a in extra if isinstance(a, figures._Labels) for t in a.texts],
                 "legend": legend.get_window_extent(self.fig.canvas.get_renderer()),
                 "axes": self.fig.axes[0].get_window_extent(),
                 "title": self.fig.axes[0].get_title(),
@@ -250,3 +251,19 @@ def test_figures_are_drawn_on_their_own_canvas(demo_result, tmp_path, monkeypatc
         demo_result.areas, "risk_index", {c: tmp_path / f"{c}.png" for c in codes}
     )
     assert len(draws) == 1  # the background, once for all four wards
+
+
+def test_area_labels_are_drawn_as_written_never_as_maths():
+    """Ward-map labels are glyph outlines of the text itself: a name with $...$ keeps its
+    dollar signs and carets (maths would draw "x" with a raised "2" and no "$" or "^")."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.path import Path
+    from matplotlib.textpath import text_to_path
+
+    name = "$x^2$"
+    drawn = figures._text_path(name, size=5.5)
+    _, maths_codes = text_to_path.get_text_path(FontProperties(size=5.5), name, ismath=True)
+    _, plain_codes = text_to_path.get_text_path(FontProperties(size=5.5), name, ismath=False)
+    contours = int((np.asarray(drawn.codes) == Path.MOVETO).sum())
+    assert contours == int((np.asarray(plain_codes) == Path.MOVETO).sum())
+    assert contours > int((np.asarray(maths_codes) == Path.MOVETO).sum())

@@ -397,6 +397,49 @@ class _Frames:
         return path
 
 
+_WHITE, _INK = np.array([1.0, 1.0, 1.0, 1.0]), np.array([0.102, 0.102, 0.102, 1.0])
+
+
+def _text_path(text: str, *, size: float) -> MplPath:
+    """``text`` as glyph outlines (literal: never parsed as maths), ``size`` points high,
+    centred on (0, 0), in points."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    vertices, codes = text_to_path.get_text_path(FontProperties(size=size), text, ismath=False)
+    vertices = np.asarray(vertices, dtype=float).reshape(-1, 2)
+    if not len(vertices):
+        return MplPath(np.zeros((1, 2)))
+    scale = size / text_to_path.FONT_SCALE
+    vertices = vertices * scale
+    lo, hi = vertices.min(axis=0), vertices.max(axis=0)
+    return MplPath(vertices - (lo + hi) / 2, codes)
+
+
+class _Labels(PathCollection):
+    """Text labels as one collection of glyph outlines; ``texts`` says what they read."""
+
+    def __init__(self, texts: list[str], *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.texts = list(texts)
+
+
+def _labels(ax, texts: list[str], paths: list, xy: np.ndarray, colours: np.ndarray) -> _Labels:
+    """``texts`` drawn as one collection of their glyph outlines (``paths``, from
+    :func:`_text_path`), each centred on its point of ``xy`` (data coordinates), at a constant
+    size in points: one draw for all of them instead of one text layout and rendering each
+    (a third of a ward map's time)."""
+    from matplotlib.transforms import Affine2D
+
+    labels = _Labels(
+        texts, paths, offsets=xy, offset_transform=ax.transData, facecolors=colours,
+        edgecolors="none", linewidths=0,
+    )  # fmt: skip
+    labels.set_transform(Affine2D().scale(ax.figure.dpi / 72.0))
+    ax.add_collection(labels, autolim=False)
+    return labels
+
+
 def _short_names(names: pd.Series) -> tuple[pd.Series, str]:
     """Area names without the words all of them start with ("Leeds 001A" -> "001A"), and
     those words."""
@@ -452,6 +495,7 @@ def ward_maps_png(
         _short_names(bng[labels]) if labels and labels in bng
         else (pd.Series(bng.index.astype(str), index=bng.index), "")
     )  # fmt: skip
+    label_paths = [_text_path(name, size=5.5) for name in names]
     ward_paths, ward_bounds, ward_codes = [], np.zeros((0, 4)), np.array([], dtype=object)
     if ward_boundaries is not None and len(ward_boundaries):
         wards = to_bng(ward_boundaries, what="ward_boundaries")
@@ -495,11 +539,11 @@ def ward_maps_png(
             others.set_paths([ward_paths[i] for i in near if ward_codes[i] != code])
             mine_line.set_paths([ward_paths[i] for i in near if ward_codes[i] == code])
             extra = _scale_bar(ax, limits)
-            for i in np.flatnonzero(mine):
-                extra.append(
-                    ax.text(label_xy[i, 0], label_xy[i, 1], names.iloc[i], fontsize=5.5, ha="center",
-                            va="center", color="white" if dark[i] else "#1a1a1a", clip_on=True)
-                )  # fmt: skip
+            own = np.flatnonzero(mine)
+            extra.append(_labels(
+                ax, [names.iloc[i] for i in own], [label_paths[i] for i in own], label_xy[own],
+                np.where(dark[own, None], _WHITE, _INK),
+            ))  # fmt: skip
             ax.title.set_text(clean_text((titles or {}).get(code, code)))
             written.append(frames.save(path, extra))
             for artist in extra:
