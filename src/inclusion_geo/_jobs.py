@@ -29,7 +29,9 @@ from contextlib import contextmanager
 __all__ = ["Job", "close_pool", "default_workers", "pool_of", "run_jobs", "start_pool", "submit"]
 
 #: what writing one run's outputs imports, for a worker to import while it waits
-OUTPUT_IMPORTS = ("matplotlib.figure", "inclusion_geo.figures", "inclusion_geo.report")
+OUTPUT_IMPORTS = (
+    "matplotlib.figure", "inclusion_geo.figures", "inclusion_geo.report", "inclusion_geo.mapping",
+)  # fmt: skip
 
 
 def default_workers(workers: int | None = None) -> int:

@@ -54,7 +54,8 @@ def _clean(series: pd.Series, *, as_text: bool) -> tuple[pd.Series, int]:
         if isinstance(value, dict) and not as_text:
             # raw OSM tags: cleaned, not counted (their name, opening_hours ... are counted in
             # their own columns)
-            unsafe = any(isinstance(v, str) and UNSAFE.search(v) for v in value.values())
+            # one search of all the values together: the pattern matches single characters
+            unsafe = UNSAFE.search("".join(v for v in value.values() if isinstance(v, str)))
             out.append(
                 {k: clean_text(v) if isinstance(v, str) else v for k, v in value.items()}
                 if unsafe
