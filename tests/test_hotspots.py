@@ -1,3 +1,5 @@
+import warnings
+
 import esda
 import geopandas as gpd
 import libpysal
@@ -397,3 +399,21 @@ def test_global_moran_blocks_take_ties_one_permutation_at_a_time():
         raw = hotspots._pair_sims(z, W, k, np.random.default_rng(trial), 999, np.inf)
         flips += int(((raw >= i_obs) != (plain >= i_obs)).sum())
     assert flips > 0  # so the recomputation is needed, and tested
+
+
+def test_three_areas_give_no_randomisation_test_rather_than_an_error(demo):
+    """Three areas are enough to run; the randomisation variance needs four, so the global
+    test is NaN (and the summary says why) instead of a division by zero."""
+    from inclusion_geo.pipeline import run_stage_two
+    from inclusion_geo.report import summary_text
+
+    ward = demo.areas["ward_code"].iloc[0]
+    areas = demo.areas[demo.areas["ward_code"] == ward].iloc[:3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # assets outside so small an area
+        result = run_stage_two(
+            areas, demo.counts.loc[areas.index], demo.assets,
+            centroids=demo.centroids.loc[areas.index], permutations=99,
+        )  # fmt: skip
+    assert np.isnan(result.global_moran["z_rand"]) and np.isnan(result.global_moran["p_rand"])
+    assert "no test: too few areas" in summary_text(result)

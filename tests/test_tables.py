@@ -283,3 +283,15 @@ def test_repr_html_is_a_card_with_every_name_escaped(demo_result, partial):
     assert "<img" not in card and "<script" not in card and "</script" not in card
     assert html.escape(HTML_TAG) in card
     assert html.escape(a["name"].iloc[0]) in card  # the first priority area, escaped
+
+
+def test_a_workbook_that_cannot_be_created_is_an_os_error(tmp_path):
+    """XlsxWriter's own FileCreateError is said as an OSError, which the CLI reports in one
+    line, naming the file."""
+    from inclusion_geo._workbook import Workbook
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OSError, match="cannot write the workbook .*a-file"):
+        with Workbook(blocker / "book.xlsx") as book:
+            book.table("t", pd.DataFrame({"a": [1]}))

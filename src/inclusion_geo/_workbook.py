@@ -95,7 +95,12 @@ class Workbook:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._book.close()
+        from xlsxwriter.exceptions import FileCreateError
+
+        try:
+            self._book.close()
+        except FileCreateError as error:  # not an OSError: say it as one, like any file error
+            raise OSError(f"cannot write the workbook {self.path}: {error}") from error
 
     def _format(self, number_format: str | None):
         if not number_format:
@@ -133,6 +138,8 @@ class Workbook:
             for i, value in enumerate(_column_cells(frame.iloc[:, j]), start=1):
                 if value is not None:
                     write[type(value)](i, j, value, fmt)
+                elif fmt is not None:  # a blank keeps its column's format, for what is typed in
+                    sheet.write_blank(i, j, None, fmt)
         row, col = _cell(freeze)
         sheet.freeze_panes(row, col)
         sheet.autofilter(0, 0, len(frame), max(len(columns) - 1, 0))

@@ -62,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--workers",
         type=int,
-        help="processes for writing the pages of a run over many authorities "
-        "(default: one per core, at most four)",
+        help="processes writing outputs at once: a run over many authorities writes their "
+        "pages in that many; a single run draws its ward pages and map in a second process "
+        "(1: everything in this one; default: one per core, at most four)",
     )
     _add_assets_parser(sub)
     return parser

@@ -407,9 +407,13 @@ def _local_arrays(
     # local Moran's I, row-standardised, as esda Moran_Local
     z = y - mean
     lag_z_mean = (W @ z) / k
+    # an area whose neighbourhood is the whole study area has no Gi* variance: z is undefined
+    spread = s * np.sqrt(card_star * (n - card_star) / (n - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gi_z = np.where(spread > 0, (lag + y - mean * card_star) / spread, np.nan)
     out = {
         "gi_star": (lag + y) / total,
-        "gi_z": (lag + y - mean * card_star) / (s * np.sqrt(card_star * (n - card_star) / (n - 1))),
+        "gi_z": gi_z,
         "moran_i": (n - 1) * z * lag_z_mean / (z**2).sum(),
         "moran_quadrant": np.where(
             z > 0, np.where(lag_z_mean > 0, 1, 4), np.where(lag_z_mean > 0, 2, 3)
@@ -617,12 +621,15 @@ def _moran(y: np.ndarray, weights: SpatialWeights, *, permutations: int, seed: i
     vi = (n**2 * s1 - n * s2 + 3 * s0**2) / ((n**2 - 1) * s0**2) - ei**2
     z_norm = (i_obs - ei) / np.sqrt(vi)
     # under randomisation: the variance over all permutations, from the values' kurtosis b2
-    b2 = n * float((z**4).sum()) / float((z**2).sum()) ** 2
-    vi_rand = (
-        n * ((n**2 - 3 * n + 3) * s1 - n * s2 + 3 * s0**2)
-        - b2 * ((n**2 - n) * s1 - 2 * n * s2 + 6 * s0**2)
-    ) / ((n - 1) * (n - 2) * (n - 3) * s0**2) - ei**2
-    z_rand = (i_obs - ei) / np.sqrt(vi_rand) if vi_rand > 0 else float("nan")
+    # (needs 4 areas or more: with 3 the variance's denominator is 0, and the test is NaN)
+    z_rand = float("nan")
+    if n >= 4 and float((z**2).sum()) > 0:
+        b2 = n * float((z**4).sum()) / float((z**2).sum()) ** 2
+        vi_rand = (
+            n * ((n**2 - 3 * n + 3) * s1 - n * s2 + 3 * s0**2)
+            - b2 * ((n**2 - n) * s1 - 2 * n * s2 + 6 * s0**2)
+        ) / ((n - 1) * (n - 2) * (n - 3) * s0**2) - ei**2
+        z_rand = (i_obs - ei) / np.sqrt(vi_rand) if vi_rand > 0 else float("nan")
     rng = np.random.default_rng(seed)
     sims = np.empty(permutations)
     if n * permutations <= WHOLE_SHUFFLE_MAX:  # small: whole blocks of permutations at once

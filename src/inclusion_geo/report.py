@@ -66,8 +66,8 @@ __all__ = [
 def _moran_test(moran: dict) -> str:
     """The global test in words: "z = 21.3 under randomisation, p below 0.001"."""
     p = moran.get("p_rand", float("nan"))
-    if not np.isfinite(p):  # constant values: no test
-        return "no test: the index does not vary"
+    if not np.isfinite(p):  # constant values, or too few areas
+        return "no test: too few areas, or an index that does not vary"
     shown = "p below 0.001" if p < 0.001 else f"p = {p:.3f}"
     return f"z = {moran['z_rand']:.1f} under randomisation, {shown}"
 
@@ -466,7 +466,8 @@ def write_pages(
     process if one dies); ``show`` draws a progress bar named ``desc``.
 
     Warnings raised while a group's pages are written (data-quality caveats) are passed on
-    here, once each, prefixed with the group's place: ``"Bradford: ..."``.
+    here once each, after the pages, naming the places they arose in:
+    ``"... (writing the pages of Bradford, Leeds and 3 more)"``.
 
     Yields ``(code, None)`` in code order, or ``(code, why its pages failed)``.
     """
@@ -488,10 +489,14 @@ def write_pages(
         view = _page_view(result, trees[id(result.assets)], registers)
         jobs.append((tiles, maps_only, view, code, folder))
     done = run_jobs(_write_group, jobs, workers=workers, show=show, desc=desc, pool=pool)
+    said: dict[tuple[type, str], list[str]] = {}  # each caveat once, with the places it hit
     for code, outcome, caught in done:
-        for category, message in caught:
-            warnings.warn(f"{parts[code].place}: {message}", category, stacklevel=2)
+        for key in caught:
+            said.setdefault(key, []).append(str(parts[code].place))
         yield code, outcome
+    for (category, message), places in said.items():
+        where = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+        warnings.warn(f"{message} (writing the pages of {where})", category, stacklevel=2)
 
 
 def _page_view(result: StageTwoResult, tree, registers: dict) -> StageTwoResult:
