@@ -4,6 +4,7 @@ once and updated (the same pixels as drawing each alone)."""
 
 import subprocess
 import sys
+import warnings
 
 import geopandas as gpd
 import matplotlib
@@ -267,3 +268,42 @@ def test_area_labels_are_drawn_as_written_never_as_maths():
     contours = int((np.asarray(drawn.codes) == Path.MOVETO).sum())
     assert contours == int((np.asarray(plain_codes) == Path.MOVETO).sum())
     assert contours > int((np.asarray(maths_codes) == Path.MOVETO).sum())
+
+
+def test_map_classes_are_mapclassifys_without_importing_it(demo_result):
+    """Quantile and equal-interval classes (bounds and each value's class) equal
+    mapclassify's, on the demo's index, on ties and on skewed data; a map of them does not
+    import mapclassify (about 2 s)."""
+    import subprocess
+    import sys
+
+    import mapclassify
+
+    from inclusion_geo._palette import equal_interval_classes, quantile_classes
+
+    rng = np.random.default_rng(4)
+    samples = [
+        demo_result.areas["risk_index"].to_numpy(),
+        np.array([1.0] * 8 + [2.0, 3.0]),
+        rng.lognormal(size=500),
+        np.round(rng.normal(size=300), 1),
+    ]
+    for y in samples:
+        for k in (3, 5, 7):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # collapsed classes, both sides
+                for ours, theirs in (
+                    (quantile_classes(y, k), mapclassify.Quantiles(y, k=k)),
+                    (equal_interval_classes(y, k), mapclassify.EqualInterval(y, k=k)),
+                ):
+                    np.testing.assert_allclose(ours.bins, theirs.bins, rtol=1e-12)
+                    np.testing.assert_array_equal(ours.yb, theirs.yb)
+    code = (
+        "import sys, warnings; warnings.simplefilter('ignore')\n"
+        "from inclusion_geo.pipeline import run_demo\n"
+        "from inclusion_geo.report import build_map\n"
+        "build_map(run_demo(permutations=0))\n"
+        "assert 'mapclassify' not in sys.modules, 'mapclassify was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-1500:]

@@ -11,10 +11,37 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-from .datasets import DemoBorough, load_demo_borough
-from .pipeline import StageTwoResult, run_demo, run_stage_two, run_stage_two_by, with_plans
-from .report import write_outputs
-from .scoring import Recipe, RecipeIndicator, default_recipe, load_recipe
+# the public names, imported on first use (PEP 562): ``import inclusion_geo`` stays cheap, so
+# the command line can start its worker processes before the analysis stack is loaded
+_WHERE = {
+    "DemoBorough": "datasets",
+    "load_demo_borough": "datasets",
+    "StageTwoResult": "pipeline",
+    "run_demo": "pipeline",
+    "run_stage_two": "pipeline",
+    "run_stage_two_by": "pipeline",
+    "with_plans": "pipeline",
+    "write_outputs": "report",
+    "Recipe": "scoring",
+    "RecipeIndicator": "scoring",
+    "default_recipe": "scoring",
+    "load_recipe": "scoring",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value  # once found, an ordinary attribute
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = [
     "__version__",

@@ -1,7 +1,13 @@
-"""The project's colours, in one place: the interactive map and the static figures use the
-same palettes, so a hot spot or a gap looks the same on screen and in a report."""
+"""The project's colours and classes, in one place: the interactive map and the static
+figures use the same palettes and the same class bounds, so a hot spot, a gap or a risk class
+looks the same on screen and in a report."""
 
 from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
 
 __all__ = [
     "OKABE_ITO",
@@ -10,6 +16,10 @@ __all__ = [
     "CLUSTER_COLOURS",
     "ACTION_COLOURS",
     "ACTION_LEGEND",
+    "Classes",
+    "quantile_bins",
+    "equal_interval_bins",
+    "classify",
 ]
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness
@@ -48,3 +58,66 @@ ACTION_LEGEND = {
     "opportunity_venue": "opportunity: a nearby venue could host",
     "unknown": "access not measured",
 }
+
+
+# --- classes ----------------------------------------------------------------------------------
+# Quantile and equal-interval classes as mapclassify computes them (tests compare the two), in a
+# few lines of numpy: importing mapclassify takes about 2 s (it loads scikit-learn, scipy.stats
+# and pyplot), which a map on its own would otherwise pay. Natural breaks still use mapclassify.
+
+
+class Classes(NamedTuple):
+    """Class upper bounds (``bins``) and each value's class (``yb``, 0 = lowest), the two
+    attributes of a mapclassify classifier that the map uses."""
+
+    bins: np.ndarray
+    yb: np.ndarray
+
+
+def quantile_bins(values, k: int = 5) -> np.ndarray:
+    """Upper bounds of ``k`` quantile classes, as ``mapclassify.Quantiles`` computes them:
+    repeated bounds collapse, so there may be fewer than ``k``."""
+    y = np.asarray(values, dtype=float)
+    y = y[np.isfinite(y)]
+    if not y.size:
+        return np.array([0.0])
+    return np.unique(np.percentile(y, np.linspace(100 / k, 100, k)))
+
+
+def equal_interval_bins(values, k: int = 5) -> np.ndarray:
+    """Upper bounds of ``k`` classes of equal width from the least to the greatest value, as
+    ``mapclassify.EqualInterval`` computes them."""
+    y = np.asarray(values, dtype=float)
+    y = y[np.isfinite(y)]
+    if not y.size:
+        return np.array([0.0])
+    low, high = float(y.min()), float(y.max())
+    bins = low + (high - low) * np.arange(1, k + 1) / k
+    bins[-1] = high
+    return bins
+
+
+def classify(values, bins: np.ndarray) -> np.ndarray:
+    """Class of each value (0 = lowest: a value belongs to the first class whose upper bound
+    it does not exceed); values beyond the last bound go in the top class."""
+    y = np.asarray(values, dtype=float)
+    return np.minimum(np.searchsorted(bins, y, side="left"), len(bins) - 1)
+
+
+def quantile_classes(values, k: int) -> Classes:
+    """:func:`quantile_bins` and :func:`classify` together; warns, as mapclassify does, when
+    ties leave fewer than ``k`` classes."""
+    bins = quantile_bins(values, k)
+    if len(bins) < k:
+        warnings.warn(
+            f"Not enough unique values in array to form {k} classes. Setting k to {len(bins)}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return Classes(bins, classify(values, bins))
+
+
+def equal_interval_classes(values, k: int) -> Classes:
+    """:func:`equal_interval_bins` and :func:`classify` together."""
+    bins = equal_interval_bins(values, k)
+    return Classes(bins, classify(values, bins))

@@ -185,6 +185,35 @@ class _Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+def _single_run_workers(args: argparse.Namespace) -> int | None | bool:
+    """The workers setting of a single run (``--workers``, else the config's
+    ``[output] workers``, else None for the default), read before the config is checked so
+    that the worker process can start first; False when that cannot be known yet (a config
+    that does not parse, or a run over several authorities): the config decides later."""
+    if args.workers is not None or not args.config:
+        return args.workers
+    import tomllib
+
+    try:
+        with open(args.config, "rb") as file:
+            raw = tomllib.load(file)
+    except (OSError, ValueError):
+        return False  # load_config says what is wrong
+    code = raw.get("area", {}).get("code") if isinstance(raw.get("area"), dict) else None
+    sources = raw.get("sources", {})
+    if (
+        not isinstance(code, str)
+        or code == "all"
+        or (isinstance(sources, dict) and "group_lookup" in sources)
+    ):
+        return False
+    output = raw.get("output", {})
+    workers = output.get("workers") if isinstance(output, dict) else None
+    if workers is None:
+        return None
+    return workers if type(workers) is int and workers >= 0 else False
+
+
 @contextmanager
 def _output_pool(workers: int | None):
     """The worker processes that draw the figures and ward pages while this process writes
@@ -201,9 +230,7 @@ def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
     from pathlib import Path
 
-    from .datasets import DEMO_CLOSURE
-    from .pipeline import run_demo, with_plans
-    from .report import check_out_dir, write_outputs
+    from ._output import check_out_dir
 
     if args.permutations is not None and args.permutations < 0:
         print("inclusion-geo: error: --permutations must be 0 or more.", file=sys.stderr)
@@ -220,6 +247,12 @@ def _run(args: argparse.Namespace) -> int:
         check_out_dir(Path(args.out).expanduser().absolute())
         with ExitStack() as stack, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            early = _single_run_workers(args)  # the worker warms up while the rest loads
+            pool = stack.enter_context(_output_pool(early)) if early is not False else None
+            from .datasets import DEMO_CLOSURE
+            from .pipeline import run_demo, with_plans
+            from .report import write_outputs
+
             if args.config:
                 from .config import load_config
                 from .runner import load_inputs, run_config
@@ -233,15 +266,16 @@ def _run(args: argparse.Namespace) -> int:
                 }
                 cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
                 if cfg.many:
+                    stack.close()  # a national run starts its own page workers
                     return _run_many(cfg, args.out, caught, start, progress)
-                pool = stack.enter_context(_output_pool(cfg.workers))
+                if early is False:
+                    pool = stack.enter_context(_output_pool(cfg.workers))
                 with progress.stage("loading inputs"):
                     inputs = load_inputs(cfg)
                 with progress.stage("scoring"):
                     result = run_config(cfg, inputs=inputs)
                 tiles = cfg.tiles
             else:
-                pool = stack.enter_context(_output_pool(args.workers))
                 perms = DEFAULT_PERMUTATIONS if args.permutations is None else args.permutations
                 seed = DEFAULT_SEED if args.seed is None else args.seed
                 with progress.stage("scoring the demo borough"):

@@ -34,7 +34,8 @@ from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 
-from ._palette import ACTION_COLOURS, ACTION_LEGEND, HOTSPOT_COLOURS
+from ._palette import ACTION_COLOURS, ACTION_LEGEND, HOTSPOT_COLOURS, quantile_bins
+from ._palette import classify as _classify
 from ._safe import clean_text
 from ._validate import require_columns, to_bng
 
@@ -212,22 +213,6 @@ def _legend(ax, handles: Sequence, title: str, *, fontsize: float = 7) -> None:
 
 
 # ------------------------------------------------------------------------------ classes
-
-
-def quantile_bins(values, k: int = 5) -> np.ndarray:
-    """Upper bounds of ``k`` quantile classes, as ``mapclassify.Quantiles`` computes them (the
-    interactive map's classes): repeated bounds collapse, so there may be fewer than ``k``."""
-    y = np.asarray(values, dtype=float)
-    y = y[np.isfinite(y)]
-    if not y.size:
-        return np.array([0.0])
-    return np.unique(np.percentile(y, np.linspace(100 / k, 100, k)))
-
-
-def _classify(values, bins: np.ndarray) -> np.ndarray:
-    """Class of each value (0 = lowest); values beyond the last bound go in the top class."""
-    y = np.asarray(values, dtype=float)
-    return np.minimum(np.searchsorted(bins, y, side="left"), len(bins) - 1)
 
 
 def _class_colours(n: int, cmap: str) -> np.ndarray:

@@ -106,18 +106,19 @@ TILES = {
 }
 
 
-# mapclassify is imported when a map is classified, not with this module: with numba installed
-# its import compiles a kernel (seconds), which every process importing the package paid.
+# Quantile and equal-interval classes are computed here as mapclassify computes them
+# (inclusion_geo._palette); mapclassify itself, whose import takes about 2 s (and compiles a
+# kernel where numba is installed), is imported only for natural breaks.
 def _quantiles(y: np.ndarray, k: int):
-    import mapclassify
+    from ._palette import quantile_classes
 
-    return mapclassify.Quantiles(y, k=k)
+    return quantile_classes(y, k)
 
 
 def _equal_interval(y: np.ndarray, k: int):
-    import mapclassify
+    from ._palette import equal_interval_classes
 
-    return mapclassify.EqualInterval(y, k=k)
+    return equal_interval_classes(y, k)
 
 
 def _fisher_jenks(y: np.ndarray, k: int):

@@ -440,7 +440,7 @@ def _split_by(result: StageTwoResult, by: str, names: str | None) -> dict[str, S
 #: a group's page shows the assets within this distance of its areas (people cross borders)
 NEARBY_M = 2_000
 #: what a page-writing process imports before its first page (see write_pages' ``pool``)
-PAGE_IMPORTS = ("inclusion_geo.report", "inclusion_geo.mapping", "mapclassify")
+PAGE_IMPORTS = ("inclusion_geo.report", "inclusion_geo.mapping")
 
 
 def write_pages(
