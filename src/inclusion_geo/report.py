@@ -770,6 +770,14 @@ def write_map(result: StageTwoResult, path: str | Path, *, tiles: str = "none") 
     return save_map(build_map(result, tiles=tiles), path)
 
 
+def _worker_part(result: StageTwoResult, folder: Path, *, tiles: str, full: bool) -> None:
+    """What :func:`write_outputs` hands to a worker, as one job (the result is sent once):
+    the ward pages (with ``full``) and the map."""
+    if full:
+        write_ward_profiles(result, folder / "wards")
+    write_map(result, folder / "map.html", tiles=tiles)
+
+
 def write_outputs(
     result: StageTwoResult,
     out_dir: str | Path,
@@ -803,8 +811,7 @@ def write_outputs(
         # the worker draws the ward pages (the largest part) and writes the map; this process
         # writes the tables, the register and then the report figures (measured balance on
         # Leeds: about 2 s each, the worker's imports done while this process was loading)
-        drawn = [submit(pool, write_ward_profiles, result, tmp / "wards")] if full else []
-        drawn.append(submit(pool, write_map, result, tmp / "map.html", tiles=tiles))
+        drawn = [submit(pool, _worker_part, result, tmp, tiles=tiles, full=full)]
         try:
             write_tables(result, tmp, full=full)
             (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
