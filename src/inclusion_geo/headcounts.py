@@ -26,6 +26,7 @@ The method (``docs/methodology.md``, "Headcounts: adults likely offline"):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -243,6 +244,8 @@ def band_rates(
     >>> list(r.index), bool((r["low"] <= r["value"]).all() and (r["value"] <= r["high"]).all())
     (['16-64', '65-74', '75+'], True)
     """
+    if rates is None and population is None:  # the packaged table: the same every time
+        return _packaged_band_rates(measure, geography).copy()
     table = load_rates() if rates is None else _check_rates(rates, what="rates")
     population = dict(ENGLAND_ADULTS_2021 if population is None else population)
     missing = [b for b in BANDS if b not in population]
@@ -262,6 +265,12 @@ def band_rates(
     rows = rows.assign(_interval=rows["group"].map(_interval)).dropna(subset=["_interval"])
     out = {band: _band_rate(band, rows, population, measure, geography) for band in BANDS}
     return pd.DataFrame.from_dict(out, orient="index").rename_axis("band")
+
+
+@functools.lru_cache(maxsize=16)
+def _packaged_band_rates(measure: str, geography: str) -> pd.DataFrame:
+    """:func:`band_rates` of the packaged table, worked out once per process."""
+    return band_rates(load_rates(), measure=measure, geography=geography)
 
 
 def _band_rate(band, rows, population, measure, geography) -> dict:
