@@ -21,7 +21,7 @@ from pathlib import Path
 
 from _common import RESULTS, leeds_config
 
-ROUNDS = 2
+ROUNDS = 3
 CLI = "from inclusion_geo.cli import entry; entry()"  # what the installed command runs
 IMPORTS = (
     "import sys, time; t = time.perf_counter(); import inclusion_geo.cli; "

@@ -194,12 +194,14 @@ def _header_lines(result: StageTwoResult) -> list[str]:
 
 
 def _assets_table(result: StageTwoResult) -> pd.DataFrame:
-    """The workbook's assets sheet: the places used (the register's included rows) with their
-    tier, hours, capacity and location, as the register file writes them."""
+    """The workbook's assets sheet: the places that help (tier 1) or could host help (tier 2),
+    with their tier, hours, capacity and location, as the register file writes them. Every
+    place read, tier 3 and left-out ones included, is in ``register.xlsx``."""
     from .sources.register import _file_frame
 
     assets = result.assets
     if {"name", "tier", "include", "category"} <= set(assets.columns):
+        assets = assets[pd.to_numeric(assets["tier"], errors="coerce") <= 2]
         return _file_frame(assets).drop(columns=["include", "exclusion_reason"], errors="ignore")
     return pd.DataFrame(assets.drop(columns=assets.geometry.name)).reset_index()
 
@@ -404,7 +406,8 @@ def about_rows(result: StageTwoResult) -> list[tuple[str, str]]:
     rows += [
         ("CSV files", CSV_PREFIX_NOTE),
         ("This workbook", "Every text cell is stored as text, never a formula. Sheets: "
-         "priority_areas (one row per small area, ranked), wards, assets (the places used), "
+         "priority_areas (one row per small area, ranked), wards, assets (the places that "
+         "help, tier 1, or could host help, tier 2; every place read is in register.xlsx), "
          "about, columns (what every column means)."),
     ]  # fmt: skip
     return rows
