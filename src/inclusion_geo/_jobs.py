@@ -40,8 +40,11 @@ def default_workers(workers: int | None = None) -> int:
 
 
 def _import(modules: Sequence[str]) -> None:
+    import gc
+
     for name in modules:
         importlib.import_module(name)
+    gc.freeze()  # the imported modules are never garbage: collections skip them
 
 
 def start_pool(
