@@ -591,10 +591,11 @@ def write_index(
     return index
 
 
-def write_figures(result: StageTwoResult, folder: Path) -> list[Path]:
+def write_figures(result: StageTwoResult, folder: Path, *, charts: bool = True) -> list[Path]:
     """Static figures for reports: maps of the risk index (``risk_map.png``), hotspots
     (``hotspot_map.png``, Gi* classes) and what to do in the priority areas with the digital
-    support and venues (``action_map.png``); the score distribution and domain contributions."""
+    support and venues (``action_map.png``); with ``charts``, the score distribution and
+    domain contributions."""
     from . import figures
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -625,7 +626,16 @@ def write_figures(result: StageTwoResult, folder: Path) -> list[Path]:
                 title=f"Priority areas and what to do, {result.place}{label}",
             )
         )
-    return maps + [
+    return maps + (_figure_charts(result, folder) if charts else [])
+
+
+def _figure_charts(result: StageTwoResult, folder: Path) -> list[Path]:
+    """The charts of :func:`write_figures`: the score distribution and domain contributions."""
+    from . import figures
+
+    folder.mkdir(parents=True, exist_ok=True)
+    label = f" ({result.label})" if result.label else ""
+    return [
         figures.score_distribution_png(result.areas, folder / "score_distribution.png", title=f"Risk index, {result.place}{label}"),
         figures.domain_contributions_png(
             result.wards, result.recipe._domain_shares(), folder / "domain_contributions.png",
@@ -772,10 +782,12 @@ def write_map(result: StageTwoResult, path: str | Path, *, tiles: str = "none") 
 
 def _worker_part(result: StageTwoResult, folder: Path, *, tiles: str, full: bool) -> None:
     """What :func:`write_outputs` hands to a worker, as one job (the result is sent once):
-    the ward pages (with ``full``) and the map."""
+    the ward pages (with ``full``), the map and the report charts."""
     if full:
         write_ward_profiles(result, folder / "wards")
     write_map(result, folder / "map.html", tiles=tiles)
+    if full:
+        _figure_charts(result, folder / "figures")
 
 
 def write_outputs(
@@ -800,17 +812,17 @@ def write_outputs(
     replaced, and files the user added there are kept.
 
     ``pool``: a worker process (:func:`inclusion_geo._jobs.start_pool`, as the command line
-    uses) that draws the ward pages and writes the map while this process writes the rest;
-    without one,
+    uses) that draws the ward pages, the map and the report charts while this process writes
+    the rest; without one,
     everything is written here, one after another. The files are the same.
     """
     from ._jobs import submit
 
     out = Path(out_dir).expanduser().absolute()
     with staged_output(out) as tmp:
-        # the worker draws the ward pages (the largest part) and writes the map; this process
-        # writes the tables, the register and then the report figures (measured balance on
-        # Leeds: about 2 s each, the worker's imports done while this process was loading)
+        # the worker draws the ward pages (the largest part), the map and the report charts;
+        # this process writes the tables, the register and the report maps (balanced by
+        # measuring the demo and Leeds; the worker's imports are done while this one loads)
         drawn = [submit(pool, _worker_part, result, tmp, tiles=tiles, full=full)]
         try:
             write_tables(result, tmp, full=full)
@@ -821,7 +833,7 @@ def write_outputs(
                 write_register(result.register, tmp / "register.xlsx")
             planned = write_plans(result, tmp)
             if full:
-                write_figures(result, tmp / "figures")
+                write_figures(result, tmp / "figures", charts=False)
         finally:  # never leave a worker writing into a folder that is being removed
             for job in drawn:
                 job.wait()
