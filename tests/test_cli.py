@@ -52,8 +52,8 @@ def test_run_writes_every_output(tmp_path, capsys):
 
 
 def test_outputs_are_the_same_written_by_one_process_or_three(tmp_path):
-    """--workers 1 writes everything in this process; --workers 3 draws the figures and ward
-    pages in two worker processes. Every file is the same."""
+    """--workers 1 writes everything in this process; --workers 3 draws the ward pages, the
+    map and the charts in a worker process. Every file is the same."""
     from openpyxl import load_workbook
 
     one, three = tmp_path / "one", tmp_path / "three"

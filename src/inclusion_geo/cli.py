@@ -217,12 +217,13 @@ def _single_run_workers(args: argparse.Namespace) -> int | None | bool:
 
 @contextmanager
 def _output_pool(workers: int | None):
-    """The worker processes that draw the figures and ward pages while this process writes
-    the tables and the map: ``workers`` processes write at once, this one included (one: no
-    pool), by default one per core, at most four; at most two workers have a job."""
+    """The worker process that draws the ward pages, the map and the report charts while
+    this process writes the rest (:func:`inclusion_geo.report.write_outputs`): with
+    ``workers`` of 2 or more (by default one per core, at most four), one worker, as a single
+    run has one job to hand over; with 1, none (everything is written here)."""
     from ._jobs import default_workers, pool_of
 
-    with pool_of(min(default_workers(workers) - 1, 2)) as pool:
+    with pool_of(min(default_workers(workers) - 1, 1)) as pool:
         yield pool
 
 
