@@ -58,7 +58,7 @@ def _column_cells(values: pd.Series) -> list[object]:
         if v is None or v is pd.NA or v is pd.NaT:
             out.append(None)
         elif isinstance(v, str):
-            out.append(_text(v))
+            out.append(_text(v) or None)  # empty text: a blank cell, as a reader expects
         elif isinstance(v, bool | np.bool_):
             out.append(bool(v))
         elif isinstance(v, Integral):
