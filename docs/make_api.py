@@ -36,6 +36,7 @@ MODULES = [
     "inclusion_geo.figures",
     "inclusion_geo.tables",
     "inclusion_geo.report",
+    "inclusion_geo.pages",
     "inclusion_geo.mapping",
 ]
 

@@ -203,16 +203,17 @@ def test_markdown_cells_are_escaped():
 
 
 def test_maps_split_by_group_and_big_maps_warn(demo_result, tmp_path, monkeypatch):
+    import inclusion_geo.pages as pages
     import inclusion_geo.report as report
 
-    index = report.write_maps_by(demo_result, tmp_path / "maps", by="ward_code", names="ward_name")
-    pages = sorted((tmp_path / "maps").glob("X05*.html"))
-    assert len(pages) == 20 and "Greystone" in index.read_text()
+    index = pages.write_maps_by(demo_result, tmp_path / "maps", by="ward_code", names="ward_name")
+    written = sorted((tmp_path / "maps").glob("X05*.html"))
+    assert len(written) == 20 and "Greystone" in index.read_text()
     monkeypatch.setattr(report, "MAX_AREAS_PER_PAGE", 100)
     with pytest.warns(UserWarning, match="write_maps_by"):
         report.build_map(demo_result)
     with pytest.raises(InclusionGeoError, match="lad_code"):
-        report.write_maps_by(demo_result, tmp_path / "x")
+        pages.write_maps_by(demo_result, tmp_path / "x")
 
 
 def test_asset_layers_follow_the_register_tiers(demo_result):

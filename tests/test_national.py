@@ -285,16 +285,16 @@ def test_page_warnings_come_back_from_worker_processes(demo_result, tmp_path):
     the same) is passed back and said in this process, naming the group."""
     from dataclasses import replace
 
-    import inclusion_geo.report as report
+    import inclusion_geo.pages as pages
 
-    parts = report._split_by(demo_result, "ward_code", "ward_name")
+    parts = pages._split_by(demo_result, "ward_code", "ward_name")
     flat_code, other_code = sorted(parts)[:2]
     flat = parts[flat_code].areas.copy()
     for col in flat.columns[flat.dtypes.map(lambda d: d.kind == "f")]:
         flat[col] = 1.0
     two = {flat_code: replace(parts[flat_code], areas=flat), other_code: parts[other_code]}
     with pytest.warns(UserWarning) as caught:
-        outcomes = dict(report.write_pages(two, tmp_path, maps_only=True, workers=2))
+        outcomes = dict(pages.write_pages(two, tmp_path, maps_only=True, workers=2))
     assert outcomes == {flat_code: None, other_code: None}
     messages = [str(w.message) for w in caught]
     flat_place = parts[flat_code].place

@@ -361,7 +361,9 @@ def test_maps_by_index_escapes_names_and_never_shares_a_file(evil, tmp_path, no_
     areas["ward_code"] = areas["ward_code"].where(areas.index != areas.index[0], "A-1")
     areas["ward_code"] = areas["ward_code"].where(areas.index != areas.index[1], "A_1")
     result = replace(evil, areas=areas)
-    index = report.write_maps_by(result, tmp_path / "maps", by="ward_code", names="ward_name")
+    from inclusion_geo import pages
+
+    index = pages.write_maps_by(result, tmp_path / "maps", by="ward_code", names="ward_name")
     page = index.read_text(encoding="utf-8")
     assert_not_evaluated(page)
     parser = _Links()

@@ -24,15 +24,9 @@ from .aggregate import rollup
 from .config import RunConfig, load_config
 from .hotspots import build_weights, local_statistics
 from .indicators import compute_indicators
+from .pages import PAGE_IMPORTS, write_index, write_pages
 from .pipeline import run_stage_two_by, warn_unmeasured
-from .report import (
-    PAGE_IMPORTS,
-    priority_table,
-    staged_output,
-    write_columns,
-    write_index,
-    write_pages,
-)
+from .report import priority_table, staged_output, write_columns
 from .runner import load_inputs, resolve_recipe, stage_two_options
 from .scoring import score
 
@@ -361,10 +355,10 @@ def _write_index(
     *,
     names: dict | None = None,
 ) -> None:
-    """``index.html`` (:func:`inclusion_geo.report.write_index`) and ``summary.md`` of a
+    """``index.html`` (:func:`inclusion_geo.pages.write_index`) and ``summary.md`` of a
     national run; ``failed`` maps codes to why. Every name is escaped
     (:mod:`inclusion_geo._safe`); links go only to the folders
-    :func:`inclusion_geo.report.write_pages` wrote."""
+    :func:`inclusion_geo.pages.write_pages` wrote."""
     names = names or {}
 
     def who(code, escape) -> str:  # "E08000033 (Calderdale)", each part escaped
