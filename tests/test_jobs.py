@@ -80,3 +80,25 @@ def test_a_failed_run_stops_its_workers(tmp_path, capsys):
     assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 1
     assert "missing.json" in capsys.readouterr().err
     assert not set(multiprocessing.active_children()) - before
+
+
+def test_an_interrupted_write_stops_the_worker_and_leaves_nothing(
+    demo_result, tmp_path, monkeypatch
+):
+    """Ctrl-C (or SIGTERM) while this process writes the tables: the worker drawing the ward
+    pages is stopped at once rather than waited for, and no staging folder is left."""
+    import inclusion_geo.report as report
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "write_tables", interrupted)
+    pool = start_pool(1)
+    try:
+        processes = list(pool._processes.values()) if pool._processes else []
+        with pytest.raises(KeyboardInterrupt):
+            report.write_outputs(demo_result, tmp_path / "out", pool=pool)
+        assert processes and not any(p.is_alive() for p in processes)
+    finally:
+        close_pool(pool, finished=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

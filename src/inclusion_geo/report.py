@@ -605,10 +605,10 @@ def write_outputs(
 
     ``pool``: a worker process (:func:`inclusion_geo._jobs.start_pool`, as the command line
     uses) that draws the ward pages, the map and the report charts while this process writes
-    the rest; without one,
-    everything is written here, one after another. The files are the same.
+    the rest; without one, everything is written here, one after another. The files are the
+    same. If the run is interrupted (Ctrl-C, SIGTERM) the pool's processes are stopped at once.
     """
-    from ._jobs import submit
+    from ._jobs import close_pool, submit
 
     out = Path(out_dir).expanduser().absolute()
     with staged_output(out) as tmp:
@@ -626,6 +626,10 @@ def write_outputs(
             planned = write_plans(result, tmp)
             if full:
                 write_figures(result, tmp / "figures", charts=False)
+        except BaseException as stop:
+            if pool is not None and not isinstance(stop, Exception):
+                close_pool(pool, finished=False)  # Ctrl-C or SIGTERM: stop drawing at once
+            raise
         finally:  # never leave a worker writing into a folder that is being removed
             for job in drawn:
                 job.wait()
