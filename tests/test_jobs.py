@@ -100,5 +100,5 @@ def test_an_interrupted_write_stops_the_worker_and_leaves_nothing(
             report.write_outputs(demo_result, tmp_path / "out", pool=pool)
         assert processes and not any(p.is_alive() for p in processes)
     finally:
-        close_pool(pool, finished=False)
+        close_pool(pool)
     assert sorted(p.name for p in tmp_path.iterdir()) == []

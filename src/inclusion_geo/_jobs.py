@@ -26,7 +26,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
-__all__ = ["Job", "close_pool", "default_workers", "pool_of", "run_jobs", "start_pool", "submit"]
+__all__ = [
+    "Job", "close_pool", "default_workers", "pool_of", "recorded", "run_jobs", "start_pool", "submit",
+]  # fmt: skip
 
 #: what writing one run's outputs imports, for a worker to import while it waits
 OUTPUT_IMPORTS = (
@@ -67,22 +69,19 @@ def start_pool(
 def pool_of(
     processes: int, modules: Sequence[str] = OUTPUT_IMPORTS
 ) -> Iterator[ProcessPoolExecutor | None]:
-    """:func:`start_pool` for a ``with`` block; the processes are stopped on leaving it (at
-    once if it raised: a failed run does not wait for workers still warming up)."""
+    """:func:`start_pool` for a ``with`` block; the processes are stopped on leaving it."""
     pool = start_pool(processes, modules)
-    finished = False
     try:
         yield pool
-        finished = True
     finally:
-        close_pool(pool, finished=finished)
+        close_pool(pool)
 
 
-def close_pool(pool: ProcessPoolExecutor | None, *, finished: bool = True) -> None:
-    """Stop ``pool``'s processes. ``finished``: every job's result has been collected, so the
-    workers are idle; otherwise the run failed, and workers still warming up or drawing are
-    stopped rather than waited for. Either way they are terminated, not asked to exit: an
-    idle worker has nothing to finish, and its interpreter's teardown need not hold up ours."""
+def close_pool(pool: ProcessPoolExecutor | None) -> None:
+    """Stop ``pool``'s processes: terminated, not asked to exit. After the jobs' results are
+    collected the workers are idle, with nothing to finish (and their interpreters' teardown
+    need not hold up ours); after a failure or Ctrl-C, workers still warming up or drawing are
+    stopped rather than waited for."""
     if pool is None:
         return
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -90,10 +89,13 @@ def close_pool(pool: ProcessPoolExecutor | None, *, finished: bool = True) -> No
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _recorded(fn: Callable, args: tuple, kwargs: dict) -> tuple[object, list[tuple[type, str]]]:
-    """Run ``fn`` with its warnings recorded; return its value and the warnings."""
+def recorded(
+    fn: Callable, args: tuple, kwargs: dict, *, category: type[Warning] = Warning
+) -> tuple[object, list[tuple[type, str]]]:
+    """Run ``fn`` with its warnings recorded (every one of ``category``, repeats included);
+    return its value and the warnings, as ``(category, message)``."""
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", category)
         value = fn(*args, **kwargs)
     return value, [(w.category, str(w.message)) for w in caught]
 
@@ -139,7 +141,7 @@ def submit(pool: ProcessPoolExecutor | None, fn: Callable, *args, **kwargs) -> J
     if pool is None:
         return Job(fn, args, kwargs, None)
     try:
-        future = pool.submit(_recorded, fn, args, kwargs)
+        future = pool.submit(recorded, fn, args, kwargs)
     except BrokenProcessPool:  # the pool died before this job: run it here
         return Job(fn, args, kwargs, None)
     return Job(fn, args, kwargs, future)
@@ -167,8 +169,7 @@ def run_jobs(
         done = 0
         if (pool is not None or workers > 1) and len(jobs) > 1:
             try:
-                own = pool is None
-                with pool_of(workers, ()) if own else _borrowed(pool) as executor:
+                with pool_of(workers, ()) if pool is None else _borrowed(pool) as executor:
                     # small chunks: the first reaches a process early, and at the end no
                     # process waits long on another's last chunk
                     chunk = max(1, min(4, len(jobs) // (8 * max(workers, 1))))

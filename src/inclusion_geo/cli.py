@@ -186,35 +186,6 @@ class _Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-def _single_run_workers(args: argparse.Namespace) -> int | None | bool:
-    """The workers setting of a single run (``--workers``, else the config's
-    ``[output] workers``, else None for the default), read before the config is checked so
-    that the worker process can start first; False when that cannot be known yet (a config
-    that does not parse, or a run over several authorities): the config decides later."""
-    if args.workers is not None or not args.config:
-        return args.workers
-    import tomllib
-
-    try:
-        with open(args.config, "rb") as file:
-            raw = tomllib.load(file)
-    except (OSError, ValueError):
-        return False  # load_config says what is wrong
-    code = raw.get("area", {}).get("code") if isinstance(raw.get("area"), dict) else None
-    sources = raw.get("sources", {})
-    if (
-        not isinstance(code, str)
-        or code == "all"
-        or (isinstance(sources, dict) and "group_lookup" in sources)
-    ):
-        return False
-    output = raw.get("output", {})
-    workers = output.get("workers") if isinstance(output, dict) else None
-    if workers is None:
-        return None
-    return workers if type(workers) is int and workers >= 0 else False
-
-
 @contextmanager
 def _output_pool(workers: int | None):
     """The worker process that draws the ward pages, the map and the report charts while
@@ -249,8 +220,8 @@ def _run(args: argparse.Namespace) -> int:
         check_out_dir(Path(args.out).expanduser().absolute())
         with ExitStack() as stack, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            early = _single_run_workers(args)  # the worker warms up while the rest loads
-            pool = stack.enter_context(_output_pool(early)) if early is not False else None
+            if not args.config:  # the demo's worker warms up while the rest imports
+                pool = stack.enter_context(_output_pool(args.workers))
             from .datasets import DEMO_CLOSURE
             from .pipeline import run_demo, with_plans
             from .report import write_outputs
@@ -270,11 +241,10 @@ def _run(args: argparse.Namespace) -> int:
                     "workers": args.workers,
                 }
                 cfg = replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-                if cfg.many:
-                    stack.close()  # a national run starts its own page workers
+                if cfg.many:  # a national run starts its own page workers
                     return _run_many(cfg, args.out, caught, start, progress)
-                if early is False:
-                    pool = stack.enter_context(_output_pool(cfg.workers))
+                # the worker warms up while the inputs load
+                pool = stack.enter_context(_output_pool(cfg.workers))
                 with progress.stage("loading inputs"):
                     inputs = load_inputs(cfg)
                 with progress.stage("scoring"):

@@ -161,23 +161,27 @@ def _page_view(result: StageTwoResult, tree, registers: dict) -> StageTwoResult:
 
 def _write_group(job: tuple) -> tuple[str, str | None, list]:
     """One group's pages (a job of :func:`write_pages`, in a worker process or this one):
-    returns its code, its outcome and the warnings raised, as ``(category, message)``."""
-    import warnings
+    returns its code, its outcome and the warnings raised, each once, as
+    ``(category, message)``."""
+    from ._jobs import recorded
 
     tiles, maps_only, result, code, folder = job
+    outcome, caught = recorded(_write_one, (tiles, maps_only, result, code, folder), {},
+                                category=UserWarning)  # fmt: skip
+    return code, outcome, list(dict.fromkeys(caught))
+
+
+def _write_one(tiles, maps_only, result, code, folder: Path) -> str | None:
+    """Write one group's pages; None, or why they failed."""
     stem = file_stem(code)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
-            outcome = None
-            if maps_only:
-                report.write_map(result, folder / f"{stem}.html", tiles=tiles)
-            else:
-                report.write_outputs(result, folder / stem, tiles=tiles, full=False)
-        except (InclusionGeoError, ValueError, OSError) as exc:
-            outcome = f"writing its pages failed: {exc}"
-    said = dict.fromkeys((w.category, str(w.message)) for w in caught)
-    return code, outcome, list(said)
+    try:
+        if maps_only:
+            report.write_map(result, folder / f"{stem}.html", tiles=tiles)
+        else:
+            report.write_outputs(result, folder / stem, tiles=tiles, full=False)
+    except (InclusionGeoError, ValueError, OSError) as exc:
+        return f"writing its pages failed: {exc}"
+    return None
 
 
 def write_index(

@@ -615,7 +615,7 @@ def write_outputs(
         # the worker draws the ward pages (the largest part), the map and the report charts;
         # this process writes the tables, the register and the report maps (balanced by
         # measuring the demo and Leeds; the worker's imports are done while this one loads)
-        drawn = [submit(pool, _worker_part, result, tmp, tiles=tiles, full=full)]
+        drawn = submit(pool, _worker_part, result, tmp, tiles=tiles, full=full)
         try:
             write_tables(result, tmp, full=full)
             (tmp / "summary.md").write_text(summary_text(result), encoding="utf-8")
@@ -627,14 +627,12 @@ def write_outputs(
             if full:
                 write_figures(result, tmp / "figures", charts=False)
         except BaseException as stop:
-            if pool is not None and not isinstance(stop, Exception):
-                close_pool(pool, finished=False)  # Ctrl-C or SIGTERM: stop drawing at once
+            if not isinstance(stop, Exception):
+                close_pool(pool)  # Ctrl-C or SIGTERM: stop drawing at once
             raise
         finally:  # never leave a worker writing into a folder that is being removed
-            for job in drawn:
-                job.wait()
-        for job in drawn:
-            job.result()
+            drawn.wait()
+        drawn.result()
     names = [
         "map.html",
         "priority_areas.csv",
